@@ -1,0 +1,96 @@
+"""Domain dataclasses shared by the pure core and the shell.
+
+Pure data: no I/O, no aiohttp, aio_pika or redis. See DESIGN.md for the words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Priority = Literal["low", "normal", "high", "urgent"]
+Channel = Literal["email", "chat", "phone", "web", "social"]
+PoolKind = Literal["in_house", "outsourced"]
+DataAccess = Literal["full", "masked"]
+
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+# Higher number, more urgent: used to order a pool's backlog.
+PRIORITY_RANK: Mapping[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """The customer behind a ticket; every field optional."""
+
+    id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+    plan: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A validated inbound ticket.
+
+    ``raw`` is the JSON object exactly as received (unknown top-level fields
+    included), so the assignment can carry the ticket as the platform sent it.
+    """
+
+    id: str
+    subject: str
+    body: str
+    customer: Customer = field(default_factory=Customer)
+    channel: str | None = None
+    created_at: datetime | None = None
+    priority: Priority = "normal"
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Subject and body as one text, the classifiers' input."""
+        if self.subject and self.body:
+            return f"{self.subject}\n{self.body}"
+        return self.subject or self.body
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """If the ticket is not accepted within ``after_seconds``, move it to ``pools``."""
+
+    after_seconds: int
+    pools: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The pure result of routing one ticket at one instant, with its reasons.
+
+    ``excluded`` maps every pool not chosen to one line saying why; ``fallback``
+    says how the pool was found when no qualified pool was open (``None`` when
+    one was): ``"opens_soonest"`` (then ``opens_at`` says when) or ``"catch_all"``.
+    """
+
+    ticket_id: str
+    pool_id: str
+    pool_kind: PoolKind
+    data_access: DataAccess
+    rule: str
+    strategy: str
+    priority: Priority
+    sla_due: datetime
+    decided_at: datetime
+    config_version: str
+    reasons: tuple[str, ...]
+    excluded: Mapping[str, str]
+    escalation: tuple[EscalationStep, ...] = ()
+    fallback: str | None = None
+    opens_at: datetime | None = None
