@@ -53,6 +53,9 @@ class Ticket:
     source: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # Facts found in the content that restrict where it may go (e.g.
+    # "contains_card_data"); routing rules and the data policy match on them.
+    flags: frozenset[str] = frozenset()
 
     @property
     def text(self) -> str:
@@ -76,7 +79,8 @@ class Decision:
 
     ``excluded`` maps every pool not chosen to one line saying why; ``fallback``
     says how the pool was found when no qualified pool was open (``None`` when
-    one was): ``"opens_soonest"`` (then ``opens_at`` says when) or ``"catch_all"``.
+    one was): ``"opens_soonest"`` (then ``opens_at`` says when), ``"catch_all"``,
+    ``"over_capacity"`` (qualified pools are open but full) or ``"unstaffed"``.
     """
 
     ticket_id: str
@@ -94,3 +98,7 @@ class Decision:
     escalation: tuple[EscalationStep, ...] = ()
     fallback: str | None = None
     opens_at: datetime | None = None
+    # The tier routed on (after low-confidence and rule overrides) and the customer's
+    # residency region, so the assignment says what the decision was based on.
+    tier: str | None = None
+    region: str | None = None
