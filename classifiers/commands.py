@@ -1,0 +1,248 @@
+"""The classifier subcommands of ``ticket-router``: classify, train, evaluate, build-default-model.
+
+``router/cli.py`` calls :func:`register`; each subcommand's ``func`` takes the
+parsed arguments and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from classifiers.build import build_default_model, train_into
+from classifiers.datasets import input_from_json, read_examples
+from classifiers.errors import ClassifierError
+from classifiers.paths import default_model_dir
+from classifiers.store import load_head, read_manifest
+from classifiers.training import cross_validate, evaluate_head, train_head
+from classifiers.types import ClassifierInput
+
+BATCH = 256
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``classify``, ``train``, ``evaluate`` and ``build-default-model``."""
+    p = subparsers.add_parser(
+        "classify",
+        help="classify JSON-lines tickets from stdin",
+        description='Read tickets (or {"text": ...}) as JSON lines on stdin; write one '
+        "prediction per line. Bad lines are reported on stderr with their line number.",
+    )
+    _model_arg(p)
+    p.set_defaults(func=cmd_classify)
+
+    p = subparsers.add_parser(
+        "train",
+        help="train a head (tier, category, ...) from a CSV or JSON-lines export",
+        description="Train one task's head and write it into a model folder. A new folder "
+        "starts with the other heads of --base (the default model).",
+    )
+    _data_args(p)
+    p.add_argument("--out", type=Path, required=True, help="model folder to create or update")
+    p.add_argument(
+        "--base",
+        type=Path,
+        default=None,
+        help="model whose other heads seed a new folder (default: the model in "
+        "ROUTER_MODEL_DIR or the shipped one)",
+    )
+    p.add_argument("--c", type=float, default=20.0, help="inverse regularisation strength")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser(
+        "evaluate",
+        help="print a JSON report: accuracy, macro_f1, per-class P/R/F1, confusion matrix",
+        description="Score a trained head on labelled data (--model), or estimate how well "
+        "training on this data works with a held-out split (--holdout) or k-fold "
+        "cross-validation (--cv).",
+    )
+    _data_args(p)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--model", type=Path, default=None, help="model folder to score")
+    how.add_argument("--cv", type=int, default=None, metavar="K", help="k-fold cross-validation")
+    how.add_argument(
+        "--holdout",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="train on 1-SHARE of the data, score on SHARE",
+    )
+    p.add_argument("--c", type=float, default=20.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser(
+        "build-default-model",
+        help="generate synthetic tickets and train the shipped default model",
+    )
+    p.add_argument("--out", type=Path, default=None, help=f"default: {default_model_dir()}")
+    p.add_argument("--n", type=int, default=6000, help="synthetic tickets to train on")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_build_default_model)
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="model folder (default: ROUTER_MODEL_DIR or the shipped model)",
+    )
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="CSV or JSON-lines file")
+    p.add_argument(
+        "--text-column",
+        action="append",
+        required=True,
+        dest="text_columns",
+        help="text field; repeat to join several (e.g. subject and body); "
+        "dotted names reach into objects",
+    )
+    p.add_argument("--label-column", required=True, help="label field (e.g. tier, labels.tier)")
+    p.add_argument("--task", required=True, help="head name: tier, category or your own")
+    p.add_argument("--format", choices=("csv", "jsonl"), default=None)
+
+
+def _model_dir(arg: Path | None) -> Path:
+    """The model folder: the flag, else ROUTER_MODEL_DIR, else the shipped one."""
+    if arg is not None:
+        return arg
+    env = os.environ.get("ROUTER_MODEL_DIR")
+    return Path(env) if env else default_model_dir()
+
+
+def _progress(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """``ticket-router classify``."""
+    from classifiers.model import load_model
+
+    try:
+        model = load_model(_model_dir(args.model))
+    except ClassifierError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return classify_stream(model, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+
+
+def classify_stream(model: Any, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[str]) -> int:
+    """Classify JSON lines from ``stdin`` in batches; 0 if every line was good, else 1."""
+    bad = 0
+    batch: list[ClassifierInput] = []
+
+    def flush() -> None:
+        for pred in model.predict(batch):
+            stdout.write(orjson.dumps(pred.as_dict()) + b"\n")
+        stdout.flush()
+        batch.clear()
+
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            batch.append(input_from_json(orjson.loads(line)))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            bad += 1
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"line {number}: {reason}", file=stderr, flush=True)
+            continue
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    if bad:
+        print(f"{bad} bad line(s) skipped", file=stderr)
+    return 1 if bad else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``ticket-router train``."""
+    started = time.perf_counter()
+    try:
+        texts, labels, digest = read_examples(
+            args.data, args.text_columns, args.label_column, args.format
+        )
+        _progress(f"read {len(texts)} examples, {len(set(labels))} labels from {args.data}")
+        base = args.base if args.base is not None else _model_dir(None)
+        train_into(
+            args.out,
+            args.task,
+            texts,
+            labels,
+            data_sha256=digest,
+            data_name=args.data.name,
+            base=base,
+            c=args.c,
+            seed=args.seed,
+            progress=_progress,
+        )
+    except (ClassifierError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _progress(f"head {args.task!r} written to {args.out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``ticket-router evaluate``."""
+    try:
+        texts, labels, digest = read_examples(
+            args.data, args.text_columns, args.label_column, args.format
+        )
+        if args.cv is not None:
+            result = cross_validate(
+                texts, labels, folds=args.cv, seed=args.seed, c=args.c, progress=_progress
+            )
+            result["mode"] = f"{args.cv}-fold cross-validation"
+        elif args.holdout is not None:
+            result = _holdout(texts, labels, args.holdout, args.c, args.seed)
+        else:
+            model_dir = _model_dir(args.model)
+            stored = load_head(model_dir, read_manifest(model_dir), args.task)
+            result = evaluate_head(stored.head, stored.spec, texts, labels)
+            result["mode"] = f"model {model_dir}"
+    except (ClassifierError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result.update(task=args.task, data=str(args.data), data_sha256=digest)
+    sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
+def _holdout(texts: list[str], labels: list[str], share: float, c: float, seed: int) -> Any:
+    """Train on a stratified 1-share of the data and report on the rest."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < share < 1.0:
+        raise ValueError("--holdout must be between 0 and 1")
+    fit_t, test_t, fit_l, test_l = train_test_split(
+        texts, labels, test_size=share, random_state=seed, stratify=labels
+    )
+    head, _ = train_head(fit_t, fit_l, c=c, seed=seed, progress=_progress)
+    from classifiers.training import TOPIC_SPEC
+
+    result = evaluate_head(head, TOPIC_SPEC, test_t, test_l)
+    result["mode"] = f"held-out {share:.0%}"
+    return result
+
+
+def cmd_build_default_model(args: argparse.Namespace) -> int:
+    """``ticket-router build-default-model``."""
+    out = args.out if args.out is not None else default_model_dir()
+    try:
+        build_default_model(out, n=args.n, seed=args.seed, progress=_progress)
+    except (ClassifierError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

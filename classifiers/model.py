@@ -1,0 +1,93 @@
+"""The loaded model set: language, tier and category heads plus time-zone rules.
+
+:func:`load_model` reads a model folder into a new, immutable
+:class:`ModelBundle`; nothing global changes, so a service can load a new
+bundle while the old one keeps serving and swap the reference when it is ready.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scipy import sparse
+
+from classifiers.errors import ModelError
+from classifiers.features import FeatureSpec, featurize
+from classifiers.store import StoredHead, load_head, read_manifest
+from classifiers.timezones import resolve_timezone
+from classifiers.types import ClassifierInput, Prediction
+
+__all__ = ["REQUIRED_HEADS", "ModelBundle", "ModelError", "load_model"]
+
+REQUIRED_HEADS = ("language", "tier", "category")
+
+
+class ModelBundle:
+    """A :class:`~classifiers.types.Classifier`: every prediction in one batch call."""
+
+    def __init__(self, model_dir: Path, manifest: dict[str, Any], heads: dict[str, StoredHead]):
+        self.model_dir = model_dir
+        self.manifest = manifest
+        self.heads = heads
+        digest = hashlib.sha256(
+            "".join(f"{t}:{heads[t].info['sha256']};" for t in sorted(heads)).encode()
+        ).hexdigest()
+        self._version = f"{manifest.get('name', 'model')}-{digest[:12]}"
+
+    @property
+    def version(self) -> str:
+        """Model name plus a short hash of every head's file: changes with any retrain."""
+        return self._version
+
+    def predict(self, items: Sequence[ClassifierInput]) -> list[Prediction]:
+        """One prediction per input, in order."""
+        if not items:
+            return []
+        texts = [item.text for item in items]
+        features: dict[FeatureSpec, sparse.csr_matrix] = {}
+        results: dict[str, tuple[list[str], list[float]]] = {}
+        for task in REQUIRED_HEADS:
+            stored = self.heads[task]
+            if stored.spec not in features:
+                features[stored.spec] = featurize(texts, stored.spec)
+            best, conf = stored.head.predict(features[stored.spec])
+            classes = stored.head.classes
+            results[task] = ([classes[i] for i in best.tolist()], conf.tolist())
+        langs, lang_conf = results["language"]
+        tiers, tier_conf = results["tier"]
+        cats, cat_conf = results["category"]
+        out = []
+        for i, item in enumerate(items):
+            zone, source = resolve_timezone(item, langs[i])
+            out.append(
+                Prediction(
+                    language=langs[i],
+                    language_confidence=lang_conf[i],
+                    tier=tiers[i],
+                    tier_confidence=tier_conf[i],
+                    category=cats[i],
+                    category_confidence=cat_conf[i],
+                    timezone=zone,
+                    timezone_source=source,
+                    model_version=self._version,
+                )
+            )
+        return out
+
+
+def load_model(model_dir: Path) -> ModelBundle:
+    """Load a model folder; raises :class:`ModelError` if it is missing, corrupt or incompatible."""
+    model_dir = Path(model_dir)
+    manifest = read_manifest(model_dir)
+    missing = [t for t in REQUIRED_HEADS if t not in manifest["heads"]]
+    if missing:
+        raise ModelError(
+            f"model {model_dir} lacks the {', '.join(missing)} head(s); "
+            "train them with `ticket-router train --task ...` "
+            "or run `ticket-router build-default-model`"
+        )
+    heads = {task: load_head(model_dir, manifest, task) for task in REQUIRED_HEADS}
+    return ModelBundle(model_dir, manifest, heads)

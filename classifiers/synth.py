@@ -1,0 +1,171 @@
+"""Synthetic, labelled, multilingual support tickets.
+
+They train the shipped default model and feed tests and benchmarks. Each ticket
+has the inbound shape of DESIGN.md (``id``, ``subject``, ``body``, ``customer``,
+``channel``, ``created_at``, ``priority``, ``tags``, ``source``) plus the truth
+under ``"labels"`` (``tier``, ``category``, ``language``) and the customer's
+real zone under ``labels["timezone"]``. Names, e-mail addresses, phone numbers,
+addresses and dates come from ``Faker`` in the customer's locale, so the
+classifiers learn to look past personal data.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faker import Faker
+
+from classifiers.synth_phrases import CLOSINGS, GREETINGS, PRODUCTS, REQUESTS, URGENCY
+
+CATEGORIES = ("billing", "account", "technical", "shipping", "feedback", "other")
+TIERS = ("tier1", "tier2")
+CHANNELS = ("email", "chat", "phone", "web", "social")
+
+# Faker locale, ISO country and IANA zone of the customers writing each language.
+LOCALES: dict[str, list[tuple[str, str, str]]] = {
+    "en": [
+        ("en_US", "US", "America/New_York"),
+        ("en_US", "US", "America/Chicago"),
+        ("en_US", "US", "America/Los_Angeles"),
+        ("en_GB", "GB", "Europe/London"),
+        ("en_AU", "AU", "Australia/Sydney"),
+        ("en_IN", "IN", "Asia/Kolkata"),
+        ("en_CA", "CA", "America/Toronto"),
+    ],
+    "es": [
+        ("es_ES", "ES", "Europe/Madrid"),
+        ("es_MX", "MX", "America/Mexico_City"),
+        ("es_CO", "CO", "America/Bogota"),
+        ("es_AR", "AR", "America/Argentina/Buenos_Aires"),
+    ],
+    "pt": [("pt_BR", "BR", "America/Sao_Paulo"), ("pt_PT", "PT", "Europe/Lisbon")],
+    "fr": [
+        ("fr_FR", "FR", "Europe/Paris"),
+        ("fr_CA", "CA", "America/Montreal"),
+        ("fr_CH", "CH", "Europe/Zurich"),
+    ],
+    "de": [
+        ("de_DE", "DE", "Europe/Berlin"),
+        ("de_AT", "AT", "Europe/Vienna"),
+        ("de_CH", "CH", "Europe/Zurich"),
+    ],
+    "it": [("it_IT", "IT", "Europe/Rome")],
+}
+
+# Rough share of each language among the generated tickets.
+LANGUAGE_WEIGHTS: dict[str, float] = {
+    "en": 0.3,
+    "es": 0.18,
+    "pt": 0.14,
+    "fr": 0.14,
+    "de": 0.14,
+    "it": 0.1,
+}
+CATEGORY_WEIGHTS: dict[str, float] = {
+    "billing": 0.2,
+    "account": 0.18,
+    "technical": 0.22,
+    "shipping": 0.22,
+    "feedback": 0.08,
+    "other": 0.1,
+}
+PLANS = ("free", "basic", "pro", "enterprise")
+
+
+@functools.cache
+def _faker(locale: str) -> Faker:
+    """One Faker per locale (building one costs milliseconds), reseeded per ticket."""
+    return Faker(locale)
+
+
+def generate_tickets(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` labelled tickets, the same for the same ``seed`` on every machine."""
+    rng = random.Random(seed)
+    langs = list(LANGUAGE_WEIGHTS)
+    lang_w = list(LANGUAGE_WEIGHTS.values())
+    cats = list(CATEGORY_WEIGHTS)
+    cat_w = list(CATEGORY_WEIGHTS.values())
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    return [
+        _ticket(i, rng, rng.choices(langs, lang_w)[0], rng.choices(cats, cat_w)[0], start)
+        for i in range(n)
+    ]
+
+
+def _ticket(
+    index: int, rng: random.Random, lang: str, category: str, start: datetime
+) -> dict[str, Any]:
+    """One ticket; every random choice comes from ``rng`` so runs repeat exactly."""
+    locale, country, zone = rng.choice(LOCALES[lang])
+    fake = _faker(locale)
+    fake.seed_instance(rng.getrandbits(32))
+    tier = rng.choices(TIERS, (0.62, 0.38))[0]
+    cells = REQUESTS[lang].get((category, tier)) or REQUESTS[lang][(category, "tier1")]
+    subject, request = rng.choice(cells)
+    name = fake.name()
+    first = name.split()[0]
+    fields = {
+        "order": rng.choice(["#", "", "A-", "ORD-"]) + str(rng.randint(10000, 9999999)),
+        "amount": rng.choice(["$", "€", "£", "R$ "])
+        + f"{rng.randint(5, 900)}.{rng.randint(0, 99):02d}",
+        "product": rng.choice(PRODUCTS),
+        "date": fake.date_between(start_date="-90d", end_date="today").strftime(
+            rng.choice(["%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y"])
+        ),
+        "days": str(rng.randint(3, 40)),
+    }
+    parts = [rng.choice(GREETINGS[lang]), request.format(**fields)]
+    urgent = tier == "tier2" and rng.random() < 0.35
+    if urgent:
+        parts.append(rng.choice(URGENCY[lang]))
+    if rng.random() < 0.3:
+        parts.append(fake.sentence(nb_words=rng.randint(6, 14)))
+    signature = [rng.choice(CLOSINGS[lang]), name]
+    phone = fake.phone_number()
+    email = fake.email()
+    if rng.random() < 0.4:
+        signature.append(phone)
+    if rng.random() < 0.2:
+        signature.append(fake.address().replace("\n", ", "))
+    sep = "\n\n" if rng.random() < 0.7 else "\n-- \n"
+    body = "\n".join(p for p in parts if p) + sep + "\n".join(signature)
+    if rng.random() < 0.15:
+        subject = f"{subject} - {fields['order']}"
+    if rng.random() < 0.1:
+        subject = ""
+    customer: dict[str, Any] = {"id": f"c-{rng.randint(1, 10**9)}", "email": email}
+    if rng.random() < 0.6:
+        customer["phone"] = phone
+    if rng.random() < 0.6:
+        customer["locale"] = locale.replace("_", "-")
+    if rng.random() < 0.3:
+        customer["timezone"] = zone
+    if rng.random() < 0.5:
+        customer["country"] = country
+    customer["plan"] = rng.choice(PLANS)
+    created = start + timedelta(minutes=rng.randint(0, 60 * 24 * 365))
+    priority = rng.choice(["high", "urgent"]) if urgent else rng.choice(["low", "normal", "normal"])
+    return {
+        "id": f"t-{index:07d}-{rng.getrandbits(32):08x}",
+        "subject": subject,
+        "body": body if subject or body else first,
+        "customer": customer,
+        "channel": rng.choice(CHANNELS),
+        "created_at": created.isoformat().replace("+00:00", "Z"),
+        "priority": priority,
+        "tags": [category] if rng.random() < 0.2 else [],
+        "source": rng.choice(["zendesk", "freshdesk", "chatwoot", "web-form"]),
+        "labels": {"tier": tier, "category": category, "language": lang, "timezone": zone},
+    }
+
+
+def ticket_text(ticket: dict[str, Any]) -> str:
+    """Subject and body as one text, as the service gives it to the classifiers."""
+    subject = str(ticket.get("subject") or "")
+    body = str(ticket.get("body") or "")
+    if subject and body:
+        return f"{subject}\n{body}"
+    return subject or body
