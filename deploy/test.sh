@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install what is missing, start RabbitMQ and Redis if needed, then lint, type-check and
+# run the whole test suite (unit + integration against the real RabbitMQ and Redis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/setup.sh --test
+.venv/bin/ruff check router classifiers queues tests
+.venv/bin/mypy --strict
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,1 @@
+"""I/O adapters: RabbitMQ topology, publishing and consuming; Redis state."""

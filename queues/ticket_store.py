@@ -1,0 +1,129 @@
+"""Redis implementation of :class:`router.ports.TicketStore`.
+
+Each ticket has one hash. Claims are single-key Lua scripts (so they work on a
+Redis Cluster too) and use the Redis server clock, so replicas with skewed
+clocks still agree on when a claim expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from queues.keys import Keys
+from router.errors import TransientError
+from router.ports import ClaimResult, ClaimStatus, StoredTicket
+
+# KEYS[1] ticket hash; ARGV owner, ttl_ms, record.
+_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then
+  redis.call('HSET', KEYS[1], 'state', 'claimed', 'owner', ARGV[1],
+             'until', now + tonumber(ARGV[2]), 'record', ARGV[3])
+  return {'claimed', ARGV[3], 0}
+end
+if state ~= 'claimed' then
+  return {'done', redis.call('HGET', KEYS[1], 'record'), 0}
+end
+local until_ms = tonumber(redis.call('HGET', KEYS[1], 'until'))
+if until_ms < now or redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', now + tonumber(ARGV[2]))
+  return {'takeover', redis.call('HGET', KEYS[1], 'record'), 0}
+end
+return {'busy', false, until_ms}
+"""
+
+# KEYS[1] ticket hash; ARGV owner, pool id. 1 = marked, 0 = already assigned, -1 = not ours.
+_MARK = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'claimed' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'state', 'assigned', 'pool', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'owner', 'until')
+  return 1
+end
+if state == 'claimed' or not state then return -1 end
+return 0
+"""
+
+
+class RedisTicketStore:
+    """Ticket state in Redis under one key prefix."""
+
+    def __init__(self, client: aioredis.Redis, keys: Keys, *, recent_max: int = 10_000) -> None:
+        self._r = client
+        self._keys = keys
+        self._recent_max = recent_max
+        self._claim = client.register_script(_CLAIM)
+        self._mark = client.register_script(_MARK)
+
+    async def states(self, ticket_ids: Sequence[str]) -> list[str | None]:
+        """Current state of each id (``None`` when never seen), in order."""
+        try:
+            async with self._r.pipeline(transaction=False) as pipe:
+                for tid in ticket_ids:
+                    pipe.hget(self._keys.ticket(tid), "state")
+                raw = await pipe.execute()
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        return [v.decode() if v is not None else None for v in raw]
+
+    async def claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
+        """Atomically take ownership of routing ``ticket_id``."""
+        try:
+            status, stored, until_ms = await self._claim(
+                keys=[self._keys.ticket(ticket_id)], args=[owner, ttl_ms, record]
+            )
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        st: ClaimStatus = status.decode()
+        return ClaimResult(st, stored if isinstance(stored, bytes) else None, int(until_ms))
+
+    async def mark_assigned(self, ticket_id: str, owner: str, pool_id: str) -> bool:
+        """Record the published assignment, count the pool's load and remember the id."""
+        try:
+            marked = await self._mark(keys=[self._keys.ticket(ticket_id)], args=[owner, pool_id])
+            if marked == 1:
+                async with self._r.pipeline(transaction=False) as pipe:
+                    pipe.incr(self._keys.load(pool_id))
+                    pipe.lpush(self._keys.recent, ticket_id)
+                    pipe.ltrim(self._keys.recent, 0, self._recent_max - 1)
+                    await pipe.execute()
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        return int(marked) >= 0
+
+    async def get(self, ticket_id: str) -> StoredTicket | None:
+        """The stored state and record, or None."""
+        try:
+            state, record = await self._r.hmget(self._keys.ticket(ticket_id), ["state", "record"])
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        if not isinstance(state, bytes) or not isinstance(record, bytes):
+            return None
+        return StoredTicket(state.decode(), record)
+
+    async def loads(self, pool_ids: Sequence[str]) -> dict[str, int]:
+        """Open assignments per pool."""
+        if not pool_ids:
+            return {}
+        try:
+            raw = await self._r.mget([self._keys.load(p) for p in pool_ids])
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        return {p: int(v) if v is not None else 0 for p, v in zip(pool_ids, raw, strict=True)}
+
+    async def recent_ids(self, n: int) -> list[str]:
+        """Ids of the ``n`` most recently assigned tickets, newest first."""
+        raw = await self._r.lrange(self._keys.recent, 0, n - 1)
+        return [v.decode() if isinstance(v, bytes) else v for v in raw]
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        try:
+            return bool(await self._r.ping())
+        except (RedisError, OSError):
+            return False

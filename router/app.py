@@ -1,0 +1,146 @@
+"""The application factory: one ``cleanup_ctx`` per resource, opened in dependency
+order and closed in reverse (the consumer drains before the broker closes)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import aio_pika
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractRobustConnection
+from aiohttp import web
+
+from classifiers.model import load_model
+from classifiers.types import Classifier
+from classifiers.paths import default_model_dir
+from queues.consumer import InboundConsumer
+from queues.keys import Keys
+from queues.publisher import AmqpPublisher
+from queues.ticket_store import RedisTicketStore
+from queues.topology import declare_inbound, declare_pools
+from router import appkeys as K
+from router.config import load_config
+from router.current import Current
+from router.http_health import health_routes
+from router.http_tickets import ticket_routes
+from router.masking import mask_ticket
+from router.metrics import Metrics
+from router.routing_service import TicketRouter
+from router.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
+    """Build the service: HTTP API plus (when ``consume``) the inbound consumer."""
+    app = web.Application(client_max_size=settings.max_ticket_bytes + 1024)
+    app[K.SETTINGS] = settings
+    app[K.METRICS] = Metrics()
+    app.add_routes(health_routes())
+    app.add_routes(ticket_routes())
+    app.cleanup_ctx.append(_model_and_config)
+    app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_amqp)
+    if consume:
+        app.cleanup_ctx.append(_consumer)
+    return app
+
+
+async def _model_and_config(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    model_dir = settings.model_dir or default_model_dir()
+    model = load_model(model_dir)
+    config = load_config(settings.config_path)
+    app[K.MODEL] = Current[Classifier](model)
+    app[K.CONFIG] = Current(config)
+    app[K.METRICS].model_version.labels(model.version).set(1)
+    app[K.METRICS].config_version.labels(config.version).set(1)
+    log.info(
+        "model %s from %s; config %s from %s",
+        model.version,
+        model_dir,
+        config.version,
+        settings.config_path,
+    )
+    yield
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    client = aioredis.Redis.from_url(
+        settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=15
+    )
+    app[K.REDIS] = client
+    app[K.STORE] = RedisTicketStore(
+        client, Keys(settings.names.redis_prefix), recent_max=settings.recent_tickets
+    )
+    yield
+    await client.aclose()
+
+
+async def _amqp(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    connection = await _connect(settings.amqp_url)
+    app[K.AMQP] = connection
+    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    tickets, _, _ = await declare_inbound(channel, settings)
+    assignments = await declare_pools(
+        channel, settings.names, app[K.CONFIG].value.pool_ids, settings
+    )
+    publisher = AmqpPublisher(
+        channel,
+        tickets=tickets,
+        assignments=assignments,
+        dead_queue=settings.names.dead_queue,
+        timeout=settings.publish_timeout_s,
+    )
+    app[K.PUBLISHER] = publisher
+    app[K.ROUTER] = TicketRouter(
+        store=app[K.STORE],
+        publisher=publisher,
+        model=app[K.MODEL],
+        config=app[K.CONFIG],
+        metrics=app[K.METRICS],
+        mask=mask_ticket,
+        claim_ttl_ms=int(settings.claim_ttl_s * 1000),
+    )
+    yield
+    await connection.close()
+
+
+async def _connect(url: str) -> AbstractRobustConnection:
+    # The broker may start after us (compose, Kubernetes): wait for it rather than crash.
+    delay = 0.5
+    while True:
+        try:
+            return await aio_pika.connect_robust(
+                url, client_properties={"connection_name": "ticket-router"}
+            )
+        except (ConnectionError, OSError, aio_pika.exceptions.AMQPError) as exc:
+            log.warning("broker not reachable (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def _consumer(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    channel = await app[K.AMQP].channel()
+    await channel.set_qos(prefetch_count=settings.prefetch)
+    queue = await channel.get_queue(settings.names.inbound_queue, ensure=False)
+    consumer = InboundConsumer(
+        queue,
+        app[K.ROUTER],
+        app[K.PUBLISHER],
+        app[K.METRICS],
+        batch_size=settings.batch_size,
+        batch_wait_s=settings.batch_wait_ms / 1000,
+        max_bytes=settings.max_ticket_bytes,
+    )
+    await consumer.start()
+    log.info("consuming %s (prefetch %d)", settings.names.inbound_queue, settings.prefetch)
+    yield
+    log.info("draining in-flight tickets")
+    await consumer.stop(settings.shutdown_grace_s)
+    await channel.close()

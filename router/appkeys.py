@@ -1,0 +1,26 @@
+"""Typed keys for everything the aiohttp application holds."""
+
+from __future__ import annotations
+
+from aio_pika.abc import AbstractRobustConnection
+from aiohttp import web
+from redis.asyncio import Redis
+
+from classifiers.types import Classifier
+from queues.publisher import AmqpPublisher
+from queues.ticket_store import RedisTicketStore
+from router.config import RoutingConfig
+from router.current import Current
+from router.metrics import Metrics
+from router.routing_service import TicketRouter
+from router.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+REDIS = web.AppKey("redis", Redis)
+STORE = web.AppKey("store", RedisTicketStore)
+MODEL = web.AppKey("model", Current[Classifier])
+CONFIG = web.AppKey("config", Current[RoutingConfig])
+AMQP = web.AppKey("amqp", AbstractRobustConnection)
+PUBLISHER = web.AppKey("publisher", AmqpPublisher)
+ROUTER = web.AppKey("router", TicketRouter)

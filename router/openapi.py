@@ -1,0 +1,180 @@
+"""The OpenAPI 3 description of the HTTP API.
+
+The ticket schema comes from the validator itself, and a test checks that every
+route the app serves is described here and the other way round.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from router import __version__
+from router.ticket_schema import TicketModel
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["field", "message"],
+            "properties": {
+                "field": {"type": ["string", "null"], "description": "the field that is wrong"},
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _err(description: str) -> dict[str, Any]:
+    return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    ticket_schema = TicketModel.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = ticket_schema.pop("$defs", {})
+    accepted = {
+        "type": "object",
+        "required": ["id", "status"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": ["accepted", "duplicate"]},
+            "state": {"type": "string"},
+        },
+    }
+    ticket_state = {
+        "type": "object",
+        "required": ["id", "state", "assignment"],
+        "properties": {
+            "id": {"type": "string"},
+            "state": {"type": "string", "enum": ["routing", "assigned"]},
+            "assignment": {"$ref": "#/components/schemas/Assignment"},
+        },
+    }
+    assignment = {
+        "type": "object",
+        "required": [
+            "ticket_id",
+            "pool_id",
+            "pool_kind",
+            "tier",
+            "category",
+            "language",
+            "timezone",
+            "priority",
+            "sla_due",
+            "rule",
+            "reasons",
+            "model_version",
+            "config_version",
+            "received_at",
+            "decided_at",
+            "ticket",
+        ],
+        "properties": {
+            "ticket_id": {"type": "string"},
+            "pool_id": {"type": "string"},
+            "pool_kind": {"type": "string", "enum": ["in_house", "outsourced"]},
+            "data_access": {"type": "string", "enum": ["full", "masked"]},
+            "tier": {"type": "string"},
+            "category": {"type": "string"},
+            "language": {"type": "string"},
+            "timezone": {"type": ["string", "null"]},
+            "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+            "sla_due": {"type": "string", "format": "date-time"},
+            "rule": {"type": "string"},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "excluded": {"type": "object", "additionalProperties": {"type": "string"}},
+            "fallback": {"type": ["string", "null"]},
+            "model_version": {"type": "string"},
+            "config_version": {"type": "string"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "decided_at": {"type": "string", "format": "date-time"},
+            "ticket": {"type": "object"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ticket-router", "version": __version__},
+        "paths": {
+            "/v1/tickets": {
+                "post": {
+                    "summary": "Submit a ticket for routing (idempotent on id)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}
+                        },
+                    },
+                    "responses": {
+                        "202": _json(accepted, "published with confirm, or already known"),
+                        "400": _err("invalid ticket; error.field names the field"),
+                        "413": _err("over the 64 KiB limit"),
+                        "503": _err("broker unavailable; retry"),
+                    },
+                }
+            },
+            "/v1/tickets/{ticket_id}": {
+                "get": {
+                    "summary": "A ticket's state and assignment",
+                    "parameters": [
+                        {
+                            "name": "ticket_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(ticket_state, "state, decision and reasons"),
+                        "404": _err("unknown ticket id"),
+                        "503": _err("state store unavailable"),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Broker and Redis reachable",
+                    "responses": {
+                        "200": {"description": "ready"},
+                        "503": {"description": "not ready"},
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (text format)",
+                    "responses": {"200": {"description": "metrics"}},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Ticket": ticket_schema,
+                **defs,
+                "Assignment": assignment,
+                "Error": _ERROR,
+            }
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document (built once)."""
+    return _document()

@@ -1,0 +1,29 @@
+"""Shared fixtures: a trained model for the whole run, and unique names per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+AMQP_URL = os.environ.get("ROUTER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS_URL = os.environ.get("ROUTER_REDIS_URL", "redis://127.0.0.1:6379/0")
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO / "deploy" / "config.example.yaml"
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model directory to serve from: the shipped default when it has been built,
+    else a small one trained here from the synthetic generator."""
+    from classifiers.paths import default_model_dir
+
+    default = default_model_dir()
+    if (default / "manifest.json").exists():
+        return default
+    from classifiers.build import build_default_model
+
+    out = tmp_path_factory.mktemp("model")
+    build_default_model(out, n=3000, seed=7)
+    return out

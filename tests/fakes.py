@@ -1,0 +1,86 @@
+"""In-memory implementations of the service's ports, for unit tests of the pure-ish
+routing step. The same contract tests run against these and the Redis store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from router.errors import TransientError
+from router.ports import ClaimResult, StoredTicket
+
+
+@dataclass
+class MemoryTicketStore:
+    """TicketStore semantics in a dict; ``fail_next`` simulates Redis outages."""
+
+    now_ms: float | None = None  # fixed clock for tests; None = wall clock
+    tickets: dict[str, dict[str, object]] = field(default_factory=dict)
+    load: dict[str, int] = field(default_factory=dict)
+    fail_next: int = 0
+
+    def _clock(self) -> int:
+        return int(self.now_ms if self.now_ms is not None else time.time() * 1000)
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise TransientError("redis: connection refused (simulated)")
+
+    async def states(self, ticket_ids: Sequence[str]) -> list[str | None]:
+        self._maybe_fail()
+        return [str(self.tickets[t]["state"]) if t in self.tickets else None for t in ticket_ids]
+
+    async def claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
+        self._maybe_fail()
+        now = self._clock()
+        t = self.tickets.get(ticket_id)
+        if t is None:
+            self.tickets[ticket_id] = {
+                "state": "claimed",
+                "owner": owner,
+                "until": now + ttl_ms,
+                "record": record,
+            }
+            return ClaimResult("claimed", record)
+        if t["state"] != "claimed":
+            return ClaimResult("done", t["record"])  # type: ignore[arg-type]
+        if int(t["until"]) < now or t["owner"] == owner:  # type: ignore[call-overload]
+            t["owner"], t["until"] = owner, now + ttl_ms
+            return ClaimResult("takeover", t["record"])  # type: ignore[arg-type]
+        return ClaimResult("busy", None, int(t["until"]))  # type: ignore[call-overload]
+
+    async def mark_assigned(self, ticket_id: str, owner: str, pool_id: str) -> bool:
+        self._maybe_fail()
+        t = self.tickets.get(ticket_id)
+        if t is None or (t["state"] == "claimed" and t["owner"] != owner):
+            return False
+        if t["state"] == "claimed":
+            t["state"] = "assigned"
+            self.load[pool_id] = self.load.get(pool_id, 0) + 1
+        return True
+
+    async def get(self, ticket_id: str) -> StoredTicket | None:
+        t = self.tickets.get(ticket_id)
+        return StoredTicket(str(t["state"]), t["record"]) if t else None  # type: ignore[arg-type]
+
+    async def loads(self, pool_ids: Sequence[str]) -> dict[str, int]:
+        return {p: self.load.get(p, 0) for p in pool_ids}
+
+    async def ping(self) -> bool:
+        return True
+
+
+@dataclass
+class MemoryPublisher:
+    """Records what would be published; ``fail_next`` simulates broker outages."""
+
+    published: list[tuple[str, str, bytes]] = field(default_factory=list)
+    fail_next: int = 0
+
+    async def publish_assignment(self, pool_id: str, ticket_id: str, body: bytes) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise TransientError("broker: channel closed (simulated)")
+        self.published.append((pool_id, ticket_id, body))

@@ -1,0 +1,194 @@
+"""Fixtures for tests against the real RabbitMQ and Redis.
+
+Every test gets its own exchange, queue and Redis key names (a random suffix) and
+removes them afterwards, so tests never see each other's messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import orjson
+import pytest
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aiohttp import ClientSession, web
+
+from router import appkeys as K
+from router.app import create_app
+from router.config import load_config
+from router.settings import Names, Settings
+from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    """Poll ``condition`` until true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def suffix() -> str:
+    """A random suffix that makes this test's names unique."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def names(suffix: str) -> Names:
+    """Broker and Redis names unique to this test."""
+    return Names.with_suffix(suffix)
+
+
+@pytest.fixture
+def settings(names: Names, model_dir: Path) -> Settings:
+    """Service settings pointing at the local servers with this test's names."""
+    return Settings(
+        amqp_url=AMQP_URL,
+        redis_url=REDIS_URL,
+        http_host="127.0.0.1",
+        http_port=free_port(),
+        config_path=EXAMPLE_CONFIG,
+        model_dir=model_dir,
+        names=names,
+        claim_ttl_s=5.0,
+        shutdown_grace_s=10.0,
+    )
+
+
+@pytest.fixture
+async def redis_client(names: Names) -> AsyncIterator[aioredis.Redis]:
+    """A Redis client; deletes every key of this test's prefix afterwards."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    yield client
+    keys = [k async for k in client.scan_iter(match=f"{names.redis_prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+async def amqp(names: Names) -> AsyncIterator[AbstractRobustConnection]:
+    """A broker connection for the test; deletes this test's queues and exchanges after."""
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    yield connection
+    channel = await connection.channel()
+    pool_ids = load_config(EXAMPLE_CONFIG).pool_ids
+    for queue in [names.inbound_queue, names.dead_queue, *map(names.pool_queue, pool_ids)]:
+        await channel.queue_delete(queue)
+    for exchange in (names.tickets_exchange, names.assignments_exchange):
+        await channel.exchange_delete(exchange)
+    await connection.close()
+
+
+@dataclass
+class RunningService:
+    """A service instance running inside the test's event loop."""
+
+    app: web.Application
+    runner: web.AppRunner
+    url: str
+
+    def metric(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """The current value of one Prometheus sample (0 when absent)."""
+        value = self.app[K.METRICS].registry.get_sample_value(name, labels or {})
+        return float(value or 0.0)
+
+    async def stop(self) -> None:
+        """Stop as on SIGTERM: stop consuming, drain, close."""
+        await self.runner.cleanup()
+
+
+ServiceFactory = Callable[..., Awaitable[RunningService]]
+
+
+@pytest.fixture
+async def start_service(
+    settings: Settings, amqp: AbstractRobustConnection, redis_client: aioredis.Redis
+) -> AsyncIterator[ServiceFactory]:
+    """Start one or more service instances (same names, like replicas); stopped after."""
+    running: list[RunningService] = []
+
+    async def start(**overrides: Any) -> RunningService:
+        s = replace(settings, http_port=free_port(), **overrides)
+        app = create_app(s)
+        runner = web.AppRunner(app, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, s.http_host, s.http_port).start()
+        service = RunningService(app, runner, f"http://{s.http_host}:{s.http_port}")
+        running.append(service)
+        return service
+
+    yield start
+    for service in running:
+        await service.stop()
+
+
+@pytest.fixture
+async def service(start_service: ServiceFactory) -> RunningService:
+    """One running service instance."""
+    return await start_service()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[ClientSession]:
+    """An HTTP client session."""
+    async with ClientSession() as session:
+        yield session
+
+
+async def publish(
+    channel: AbstractChannel,
+    names: Names,
+    bodies: list[bytes],
+    headers: dict[str, Any] | None = None,
+) -> None:
+    """Publish raw bodies to the tickets exchange as a platform would (persistent, confirmed)."""
+    exchange = await channel.get_exchange(names.tickets_exchange)
+    for body in bodies:
+        await exchange.publish(
+            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers),
+            routing_key="ticket.test",
+        )
+
+
+async def drain(
+    channel: AbstractChannel, queue_name: str
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Take every message now in ``queue_name`` (acked)."""
+    queue = await channel.get_queue(queue_name, ensure=False)
+    out = []
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        out.append(message)
+    return out
+
+
+async def drain_pools(
+    channel: AbstractChannel, names: Names, pool_ids: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every assignment now in every pool queue, decoded, per pool."""
+    return {
+        pool: [orjson.loads(m.body) for m in await drain(channel, names.pool_queue(pool))]
+        for pool in pool_ids
+    }
