@@ -100,10 +100,8 @@ def diff_configs(old: RoutingConfig, new: RoutingConfig) -> list[str]:
     lines: list[str] = []
     old_pools = {p["id"]: p for p in old.document["pools"]}
     new_pools = {p["id"]: p for p in new.document["pools"]}
-    for pool_id in old_pools.keys() - new_pools.keys():
-        lines.append(f"pool {pool_id} removed")
-    for pool_id in new_pools.keys() - old_pools.keys():
-        lines.append(f"pool {pool_id} added")
+    lines.extend(f"pool {p} removed" for p in old_pools if p not in new_pools)
+    lines.extend(f"pool {p} added" for p in new_pools if p not in old_pools)
     for pool_id in sorted(old_pools.keys() & new_pools.keys()):
         for key in sorted(old_pools[pool_id].keys() | new_pools[pool_id].keys()):
             before, after = old_pools[pool_id].get(key), new_pools[pool_id].get(key)

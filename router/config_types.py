@@ -130,7 +130,7 @@ class RoutingConfig:
     """Pools and rules, compiled and frozen; ``version`` identifies the content."""
 
     version: str
-    source: str
+    source: str = field(compare=False)
     pools: tuple[Pool, ...]
     rules: tuple[Rule, ...]
     default_rule: Rule

@@ -84,9 +84,9 @@ def parse_window(text: str) -> tuple[int, int]:
         raise ValueError(f"window {text!r} is not HH:MM-HH:MM")
     start = _parse_hhmm(parts[0], allow_24=False, text=text)
     end = _parse_hhmm(parts[1], allow_24=True, text=text)
-    if end <= start:
-        if end == MINUTES_PER_DAY:
-            raise ValueError(f"window {text!r} is empty")
+    if end == start:
+        raise ValueError(f"window {text!r} is empty (00:00-24:00 is a whole day)")
+    if end < start:
         end += MINUTES_PER_DAY
     return start, end
 
