@@ -1,0 +1,164 @@
+"""Finders for checked personal numbers: payment cards, IBANs, national ids, IP addresses.
+
+Each finder returns the spans of the matches it has verified, so the masking
+module can replace them and the routing rules can ask "is there card data?".
+Candidates are found with precompiled regexes; a candidate only counts once its
+check passes (Luhn, mod-97, the id's own check digits or ranges), which is what
+keeps order numbers, amounts and dates out of the masked set. The checks come
+from python-stdnum rather than being written again here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+
+from stdnum import iban, luhn
+from stdnum.br import cpf
+from stdnum.us import ssn
+
+Span = tuple[int, int]
+
+CARD_MIN_DIGITS = 13
+CARD_MAX_DIGITS = 19
+CARD_MIN_BLOCK = 3
+IBAN_MIN_CHARS = 15  # Norway, the shortest IBAN
+IBAN_MAX_CHARS = 34
+
+# Patterns start with the character class they match first and put the
+# look-behind after it ("\d(?<![\d-]\d)" rather than "(?<![\d-])\d"): Python's
+# re then skips ahead to candidate characters instead of trying every
+# position, which makes these scans 2-5 times faster on ticket text.
+
+# A run of digit groups joined by one space or dash: "4111 1111 1111 1111",
+# "4111-1111-1111-1111" or "4111111111111111". The card may sit inside a longer
+# run ("ref 1234 4111 1111 1111 1111"), so windows of groups are checked below.
+_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:[ -]\d+)*(?!\d)")
+_GROUP = re.compile(r"\d+")
+
+# Two letters, two check digits, then 11-30 letters/digits, optionally in
+# space-separated groups. The tail may swallow a following short word, so
+# shorter group windows are tried too.
+_IBAN_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,32}(?![A-Za-z0-9])"
+)
+
+# US SSN only with its separators: nine bare digits are far too common to mask.
+_SSN = re.compile(r"\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])")
+# Brazilian CPF, printed ("123.456.789-09") or bare (11 digits); check digits decide.
+_CPF = re.compile(r"\d(?<![\d.]\d)(?:\d{2}\.\d{3}\.\d{3}-\d{2}|\d{10})(?![\d-])")
+# UK National Insurance number: the prefix letters the issuer never uses
+# (D, F, I, Q, U, V anywhere; O second; BG, GB, KN, NK, NT, TN, ZZ) are excluded,
+# suffix A-D. Upper case only: that is how it is printed, and lower-case
+# matching would catch product codes.
+_NINO = re.compile(
+    r"[A-CEGHJ-PR-TW-Z](?<!\w[A-Z])[A-CEGHJ-NPR-TW-Z](?<!BG|GB|KN|NK|NT|TN|ZZ)"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+)
+_IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+
+
+def card_spans(text: str) -> list[Span]:
+    """Spans of Luhn-valid payment card numbers (13-19 digits, spaces or dashes allowed)."""
+    spans: list[Span] = []
+    for run in _DIGIT_RUN.finditer(text):
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(run.group())]
+        spans.extend(
+            (run.start() + start, run.start() + end)
+            for start, end in _card_windows(run.group(), groups)
+        )
+    return spans
+
+
+def _card_windows(run: str, groups: list[Span]) -> Iterator[Span]:
+    """Greedy left-to-right: the longest Luhn-valid window of whole groups at each start.
+
+    A card is written bare or in blocks of at least three digits (4-4-4-4,
+    4-6-5), so a window of several groups never takes a shorter one; that also
+    keeps runs of small numbers ("1 2 3 ...") from costing a Luhn check each.
+    """
+    sizes = [end - start for start, end in groups]
+    i = 0
+    while i < len(groups):
+        found = None
+        digits = 0
+        ends: list[tuple[int, int]] = []  # (group index, digits so far)
+        for j in range(i, len(groups)):
+            if j > i and min(sizes[i], sizes[j]) < CARD_MIN_BLOCK:
+                break
+            digits += sizes[j]
+            if digits > CARD_MAX_DIGITS:
+                break
+            ends.append((j, digits))
+        for j, count in reversed(ends):
+            if count < CARD_MIN_DIGITS:
+                break
+            number = "".join(run[s:e] for s, e in groups[i : j + 1])
+            if luhn.is_valid(number):
+                found = j
+                break
+        if found is None:
+            i += 1
+            continue
+        yield groups[i][0], groups[found][1]
+        i = found + 1
+
+
+def iban_spans(text: str) -> list[Span]:
+    """Spans of IBANs whose country format and mod-97 check digits are valid."""
+    spans: list[Span] = []
+    for match in _IBAN_CANDIDATE.finditer(text):
+        candidate = match.group()
+        # Try the whole candidate, then shorter ones ending before each space.
+        ends = [len(candidate)] + [
+            k for k in range(len(candidate) - 1, 0, -1) if candidate[k] == " "
+        ]
+        for end in ends:
+            compact = candidate[:end].replace(" ", "")
+            if len(compact) < IBAN_MIN_CHARS:
+                break
+            if len(compact) <= IBAN_MAX_CHARS and iban.is_valid(compact):
+                spans.append((match.start(), match.start() + end))
+                break
+    return spans
+
+
+def _verified(pattern: re.Pattern[str], text: str, check: Callable[[str], bool]) -> list[Span]:
+    return [m.span() for m in pattern.finditer(text) if check(m.group())]
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def ssn_spans(text: str) -> list[Span]:
+    """Spans of US social security numbers in issued ranges ("123-45-6789")."""
+    return _verified(_SSN, text, lambda s: bool(ssn.is_valid(s.replace(" ", "-"))))
+
+
+def cpf_spans(text: str) -> list[Span]:
+    """Spans of Brazilian CPF numbers whose two check digits are right."""
+    return _verified(_CPF, text, cpf.is_valid)
+
+
+def nino_spans(text: str) -> list[Span]:
+    """Spans of UK National Insurance numbers (the regex encodes the issuing rules)."""
+    return [m.span() for m in _NINO.finditer(text)]
+
+
+def ip_spans(text: str) -> list[Span]:
+    """Spans of IPv4 and IPv6 addresses (personal data when they point at a customer)."""
+    # "10:30:00" has the IPv6 shape but is no address; ipaddress settles it.
+    v6 = _verified(_IPV6, text, _is_ip) if text.count(":") >= 2 else []
+    return _verified(_IPV4, text, _is_ip) + v6
+
+
+def contains_card_data(text: str) -> bool:
+    """True when ``text`` holds a Luhn-valid payment card number."""
+    return bool(card_spans(text))
