@@ -1,0 +1,176 @@
+"""Bearer tokens and their scopes (pure: no storage here).
+
+A token reads ``trt_<token id>_<secret>``: the id names the stored record (it
+is not secret and shows in listings and the audit log), the secret is 256
+random bits from ``secrets``. Only a hash of the whole token is stored.
+
+Scopes: ``ingest`` (post tickets), ``agent:<pool id>`` (pull and work that
+pool's assignments) and ``admin`` (config, tokens, everything else).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+TOKEN_PREFIX = "trt"
+ScopeKind = Literal["ingest", "agent", "admin"]
+TokenStatus = Literal["active", "expired", "revoked"]
+
+# Pool ids end up in queue names ("pool.<id>") and URLs: keep them to a safe alphabet.
+POOL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_TOKEN_ID = re.compile(r"[0-9a-f]{16}")
+_TOKEN_ID_BYTES = 8
+_SECRET_BYTES = 32
+
+
+class ScopeError(ValueError):
+    """A scope string that is not ``ingest``, ``admin`` or ``agent:<pool id>``."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Scope:
+    """One permission a token carries."""
+
+    kind: ScopeKind
+    pool_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "agent":
+            if not self.pool_id or not POOL_ID.fullmatch(self.pool_id):
+                raise ScopeError(
+                    f"bad pool id {self.pool_id!r} in agent scope: use 1-64 letters, digits, "
+                    "'_', '-' or '.', starting with a letter or digit"
+                )
+        elif self.kind in ("ingest", "admin"):
+            if self.pool_id is not None:
+                raise ScopeError(f"scope {self.kind!r} takes no pool id")
+        else:
+            raise ScopeError(f"unknown scope kind {self.kind!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        """Parse ``ingest``, ``admin`` or ``agent:<pool id>``; ``ScopeError`` says why not."""
+        value = text.strip()
+        if value == "ingest":
+            return cls("ingest")
+        if value == "admin":
+            return cls("admin")
+        if value.startswith("agent:"):
+            pool_id = value.removeprefix("agent:")
+            if not pool_id:
+                raise ScopeError("scope 'agent:' needs a pool id, e.g. 'agent:emea-tier1'")
+            return cls("agent", pool_id)
+        raise ScopeError(f"unknown scope {text!r}: expected 'ingest', 'admin' or 'agent:<pool id>'")
+
+    def __str__(self) -> str:
+        return f"agent:{self.pool_id}" if self.kind == "agent" else self.kind
+
+
+def parse_scopes(texts: Iterable[str]) -> frozenset[Scope]:
+    """Parse several scopes; at least one is required."""
+    scopes = frozenset(Scope.parse(text) for text in texts)
+    if not scopes:
+        raise ScopeError("a token needs at least one scope")
+    return scopes
+
+
+def format_scopes(scopes: Iterable[Scope]) -> str:
+    """Scopes as one space-separated string, sorted, the form used in storage and listings."""
+    return " ".join(str(scope) for scope in sorted(scopes))
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who presented a valid token, and what it may do."""
+
+    token_id: str
+    name: str
+    scopes: frozenset[Scope]
+
+    def allows_admin(self) -> bool:
+        """May change config and manage tokens."""
+        return Scope("admin") in self.scopes
+
+    def allows_ingest(self) -> bool:
+        """May post tickets. Admin implies it: an admin can mint an ingest token anyway."""
+        return self.allows_admin() or Scope("ingest") in self.scopes
+
+    def allows_pool(self, pool_id: str) -> bool:
+        """May pull and work the assignments of ``pool_id`` (admin: every pool)."""
+        return self.allows_admin() or (
+            POOL_ID.fullmatch(pool_id) is not None and Scope("agent", pool_id) in self.scopes
+        )
+
+    @property
+    def pools(self) -> frozenset[str]:
+        """The pools named by agent scopes (admin's implicit access not included)."""
+        return frozenset(s.pool_id for s in self.scopes if s.pool_id is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What is known about a stored token: never its secret nor its hash."""
+
+    token_id: str
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    created_by: str | None = None
+
+    def status(self, now: datetime) -> TokenStatus:
+        """Revoked wins over expired; a token is active only if neither."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "active"
+
+    def principal(self) -> Principal:
+        """The principal this token authenticates as."""
+        return Principal(self.token_id, self.name, self.scopes)
+
+
+class TokenFormatError(ValueError):
+    """A presented string that is not shaped like one of our tokens."""
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh token: (plaintext ``trt_<id>_<secret>``, token id). Show the plaintext once."""
+    token_id = secrets.token_hex(_TOKEN_ID_BYTES)
+    # token_urlsafe may contain "_": split_token splits at most twice, so that is fine.
+    secret = secrets.token_urlsafe(_SECRET_BYTES)
+    return f"{TOKEN_PREFIX}_{token_id}_{secret}", token_id
+
+
+def split_token(plaintext: str) -> tuple[str, str]:
+    """(token id, secret) of a presented token; ``TokenFormatError`` if it is not one of ours."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not _TOKEN_ID.fullmatch(parts[1]):
+        raise TokenFormatError("not a ticket-router token (expected trt_<id>_<secret>)")
+    if not parts[2]:
+        raise TokenFormatError("token has no secret")
+    return parts[1], parts[2]
+
+
+def hash_secret(token: str) -> str:
+    """SHA-256 (hex) of the whole plaintext token, the only form that is stored."""
+    # A plain fast hash is right here, unlike for passwords: the secret is 256
+    # random bits, so guessing it from a leaked hash is hopeless however fast
+    # the hash, and a slow KDF would only add latency to every request.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def verify(presented: str, stored_hash: str) -> bool:
+    """Whether ``presented`` hashes to ``stored_hash``, compared in constant time."""
+    return hmac.compare_digest(
+        hash_secret(presented).encode("ascii"), stored_hash.encode("utf-8", "surrogatepass")
+    )
