@@ -71,30 +71,49 @@ class RedisTicketStore:
             raise TransientError(f"redis: {exc}") from exc
         return [v.decode() if v is not None else None for v in raw]
 
-    async def claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
-        """Atomically take ownership of routing ``ticket_id``."""
+    async def claim_many(
+        self, claims: Sequence[tuple[str, str, bytes]], ttl_ms: int
+    ) -> list[ClaimResult]:
+        """Atomically, per ticket, take ownership of routing it (one round trip)."""
+        if not claims:
+            return []
         try:
-            status, stored, until_ms = await self._claim(
-                keys=[self._keys.ticket(ticket_id)], args=[owner, ttl_ms, record]
-            )
+            async with self._r.pipeline(transaction=False) as pipe:
+                for tid, owner, record in claims:
+                    await self._claim(
+                        keys=[self._keys.ticket(tid)], args=[owner, ttl_ms, record], client=pipe
+                    )
+                raw = await pipe.execute()
         except RedisError as exc:
             raise TransientError(f"redis: {exc}") from exc
-        st: ClaimStatus = status.decode()
-        return ClaimResult(st, stored if isinstance(stored, bytes) else None, int(until_ms))
+        out = []
+        for status, stored, until_ms in raw:
+            st: ClaimStatus = status.decode()
+            found = stored if isinstance(stored, bytes) else None
+            out.append(ClaimResult(st, found, int(until_ms)))
+        return out
 
-    async def mark_assigned(self, ticket_id: str, owner: str, pool_id: str) -> bool:
-        """Record the published assignment, count the pool's load and remember the id."""
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str]]) -> list[bool]:
+        """Record published assignments, count pool load, remember the ids (two round trips)."""
+        if not marks:
+            return []
         try:
-            marked = await self._mark(keys=[self._keys.ticket(ticket_id)], args=[owner, pool_id])
-            if marked == 1:
-                async with self._r.pipeline(transaction=False) as pipe:
-                    pipe.incr(self._keys.load(pool_id))
-                    pipe.lpush(self._keys.recent, ticket_id)
-                    pipe.ltrim(self._keys.recent, 0, self._recent_max - 1)
-                    await pipe.execute()
+            async with self._r.pipeline(transaction=False) as pipe:
+                for tid, owner, pool_id in marks:
+                    await self._mark(
+                        keys=[self._keys.ticket(tid)], args=[owner, pool_id], client=pipe
+                    )
+                results = [int(v) for v in await pipe.execute()]
+            async with self._r.pipeline(transaction=False) as pipe:
+                for (tid, _, pool_id), marked in zip(marks, results, strict=True):
+                    if marked == 1:
+                        pipe.incr(self._keys.load(pool_id))
+                        pipe.lpush(self._keys.recent, tid)
+                pipe.ltrim(self._keys.recent, 0, self._recent_max - 1)
+                await pipe.execute()
         except RedisError as exc:
             raise TransientError(f"redis: {exc}") from exc
-        return int(marked) >= 0
+        return [r >= 0 for r in results]
 
     async def get(self, ticket_id: str) -> StoredTicket | None:
         """The stored state and record, or None."""

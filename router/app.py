@@ -13,8 +13,8 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 
 from classifiers.model import load_model
-from classifiers.types import Classifier
 from classifiers.paths import default_model_dir
+from classifiers.types import Classifier
 from queues.consumer import InboundConsumer
 from queues.keys import Keys
 from queues.publisher import AmqpPublisher
@@ -69,9 +69,16 @@ async def _model_and_config(app: web.Application) -> AsyncIterator[None]:
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     settings = app[K.SETTINGS]
-    client = aioredis.Redis.from_url(
-        settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=15
+    # A blocking pool: a burst waits for a free connection instead of failing.
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=64,
+        timeout=10,
+        socket_timeout=5,
+        socket_connect_timeout=5,
+        health_check_interval=15,
     )
+    client = aioredis.Redis(connection_pool=pool)
     app[K.REDIS] = client
     app[K.STORE] = RedisTicketStore(
         client, Keys(settings.names.redis_prefix), recent_max=settings.recent_tickets

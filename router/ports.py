@@ -43,12 +43,19 @@ class TicketStore(Protocol):
         """Current state of each id (``None`` when never seen), in order."""
         ...
 
-    async def claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
-        """Atomically take ownership of routing ``ticket_id`` (see :class:`ClaimResult`)."""
+    async def claim_many(
+        self, claims: Sequence[tuple[str, str, bytes]], ttl_ms: int
+    ) -> list[ClaimResult]:
+        """Atomically, per ticket, take ownership of routing it.
+
+        ``claims`` are ``(ticket_id, owner, record)``; one result per claim, in
+        order (see :class:`ClaimResult`). One round trip for the whole batch.
+        """
         ...
 
-    async def mark_assigned(self, ticket_id: str, owner: str, pool_id: str) -> bool:
-        """Record that the assignment was published; False if ``owner`` lost the claim."""
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str]]) -> list[bool]:
+        """Record published assignments ``(ticket_id, owner, pool_id)``; per mark,
+        False if ``owner`` had lost the claim."""
         ...
 
     async def get(self, ticket_id: str) -> StoredTicket | None:

@@ -110,20 +110,17 @@ class TicketRouter:
             self._metrics.transient_errors.labels("redis").inc()
             return [Outcome(p.ticket.id, "retry", error=str(exc)) for p in batch]
         todo = [p for p, s in zip(batch, states, strict=True) if s != "assigned"]
-        records = await self._decide_all(todo) if todo else {}
-        delivered = await asyncio.gather(
-            *(self._deliver(p, records[p.owner]) for p in todo), return_exceptions=True
-        )
         by_owner: dict[str, Outcome] = {}
-        for pending, result in zip(todo, delivered, strict=True):
-            if isinstance(result, TransientError):
-                dep = "redis" if str(result).startswith("redis") else "broker"
+        if todo:
+            records = await self._decide_all(todo)
+            try:
+                for owner, delivered in await self._deliver_all(todo, records):
+                    by_owner[owner] = delivered
+            except TransientError as exc:
+                dep = "redis" if str(exc).startswith("redis") else "broker"
                 self._metrics.transient_errors.labels(dep).inc()
-                by_owner[pending.owner] = Outcome(pending.ticket.id, "retry", error=str(result))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                by_owner[pending.owner] = result
+                for p in todo:
+                    by_owner.setdefault(p.owner, Outcome(p.ticket.id, "retry", error=str(exc)))
         outcomes = []
         for p in batch:
             outcome = by_owner.get(p.owner) or Outcome(p.ticket.id, "duplicate")
@@ -160,34 +157,83 @@ class TicketRouter:
         if decision.fallback is not None:
             self._metrics.coverage_gaps.labels(decision.fallback).inc()
 
-    async def _deliver(self, pending: Pending, record: bytes) -> Outcome:
-        tid = pending.ticket.id
-        deadline = time.monotonic() + self._claim_ttl_ms / 1000 + 5
-        delay = 0.02
-        while True:
-            claim = await self._store.claim(tid, pending.owner, record, self._claim_ttl_ms)
+    async def _deliver_all(
+        self, todo: Sequence[Pending], records: Mapping[str, bytes]
+    ) -> list[tuple[str, Outcome]]:
+        """Claim, publish and mark the batch; (owner, outcome) for each ticket of ``todo``."""
+        claims = await self._store.claim_many(
+            [(p.ticket.id, p.owner, records[p.owner]) for p in todo], self._claim_ttl_ms
+        )
+        out: list[tuple[str, Outcome]] = []
+        owned: list[tuple[Pending, bytes]] = []
+        waiting: list[Pending] = []
+        for pending, claim in zip(todo, claims, strict=True):
             if claim.status == "done":
-                return Outcome(tid, "duplicate")
-            if claim.status != "busy":
-                break
-            # Another delivery of the same id is being routed right now: wait for it
-            # to finish (then this one is a duplicate) or for its claim to expire.
-            if time.monotonic() > deadline:
-                raise TransientError(f"redis: ticket {tid} stays claimed by another consumer")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        stored = claim.record or record
+                out.append((pending.owner, Outcome(pending.ticket.id, "duplicate")))
+            elif claim.status == "busy":
+                waiting.append(pending)
+            else:
+                owned.append((pending, claim.record or records[pending.owner]))
+        published: list[tuple[Pending, str]] = []
+        results = await asyncio.gather(
+            *(self._publish(p, stored) for p, stored in owned), return_exceptions=True
+        )
+        failure: BaseException | None = None
+        for (pending, _), result in zip(owned, results, strict=True):
+            if isinstance(result, BaseException):
+                failure = failure or result
+                out.append((pending.owner, Outcome(pending.ticket.id, "retry", error=str(result))))
+            else:
+                published.append((pending, result))
+        marks = await self._store.mark_assigned_many(
+            [(p.ticket.id, p.owner, pool) for p, pool in published]
+        )
+        for (pending, pool_id), still_ours in zip(published, marks, strict=True):
+            if not still_ours:
+                # Our claim expired mid-publish and another consumer took over: it
+                # publishes the same stored decision; pool consumers de-duplicate on id.
+                log.warning("claim on ticket %s lost during publish", pending.ticket.id)
+            self._metrics.assigned.labels(pool_id).inc()
+            self._metrics.latency.observe(time.monotonic() - pending.received_mono)
+            out.append((pending.owner, Outcome(pending.ticket.id, "assigned", pool_id=pool_id)))
+        # Another delivery of the same id is being routed (a re-send in the same burst,
+        # maybe in this very batch, now done): wait for it; then this one is a duplicate.
+        waited = await asyncio.gather(*(self._wait_for_other(p, records) for p in waiting))
+        out.extend((p.owner, o) for p, o in zip(waiting, waited, strict=True))
+        if failure is not None and not isinstance(failure, TransientError):
+            raise failure
+        if failure is not None:
+            self._metrics.transient_errors.labels("broker").inc()
+        return out
+
+    async def _publish(self, pending: Pending, stored: bytes) -> str:
         assignment: dict[str, Any] = orjson.loads(stored)
         pool_id = str(assignment["pool_id"])
         body = orjson.dumps(for_pool(assignment, self._mask))
-        await self._publisher.publish_assignment(pool_id, tid, body)
-        if not await self._store.mark_assigned(tid, pending.owner, pool_id):
-            # Our claim expired mid-publish and another consumer took over: it will
-            # publish the same stored decision; pool consumers de-duplicate on ticket id.
-            log.warning("claim on ticket %s lost during publish", tid)
-        self._metrics.assigned.labels(pool_id).inc()
-        self._metrics.latency.observe(time.monotonic() - pending.received_mono)
-        return Outcome(tid, "assigned", pool_id=pool_id)
+        await self._publisher.publish_assignment(pool_id, pending.ticket.id, body)
+        return pool_id
+
+    async def _wait_for_other(self, pending: Pending, records: Mapping[str, bytes]) -> Outcome:
+        deadline = time.monotonic() + self._claim_ttl_ms / 1000 + 5
+        delay = 0.02
+        while time.monotonic() < deadline:
+            [state] = await self._store.states([pending.ticket.id])
+            if state == "assigned":
+                return Outcome(pending.ticket.id, "duplicate")
+            [claim] = await self._store.claim_many(
+                [(pending.ticket.id, pending.owner, records[pending.owner])], self._claim_ttl_ms
+            )
+            if claim.status == "done":
+                return Outcome(pending.ticket.id, "duplicate")
+            if claim.status != "busy":
+                # The other owner died with the claim: deliver its stored decision.
+                pool_id = await self._publish(pending, claim.record or records[pending.owner])
+                await self._store.mark_assigned_many([(pending.ticket.id, pending.owner, pool_id)])
+                self._metrics.assigned.labels(pool_id).inc()
+                return Outcome(pending.ticket.id, "assigned", pool_id=pool_id)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        return Outcome(pending.ticket.id, "retry", error="stays claimed by another consumer")
 
 
 def decision_summary(assignment: Mapping[str, Any]) -> str:

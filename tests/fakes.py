@@ -32,8 +32,17 @@ class MemoryTicketStore:
         self._maybe_fail()
         return [str(self.tickets[t]["state"]) if t in self.tickets else None for t in ticket_ids]
 
-    async def claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
+    async def claim_many(
+        self, claims: Sequence[tuple[str, str, bytes]], ttl_ms: int
+    ) -> list[ClaimResult]:
         self._maybe_fail()
+        return [self._claim(tid, owner, record, ttl_ms) for tid, owner, record in claims]
+
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str]]) -> list[bool]:
+        self._maybe_fail()
+        return [self._mark(tid, owner, pool) for tid, owner, pool in marks]
+
+    def _claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
         now = self._clock()
         t = self.tickets.get(ticket_id)
         if t is None:
@@ -51,8 +60,7 @@ class MemoryTicketStore:
             return ClaimResult("takeover", t["record"])  # type: ignore[arg-type]
         return ClaimResult("busy", None, int(t["until"]))  # type: ignore[call-overload]
 
-    async def mark_assigned(self, ticket_id: str, owner: str, pool_id: str) -> bool:
-        self._maybe_fail()
+    def _mark(self, ticket_id: str, owner: str, pool_id: str) -> bool:
         t = self.tickets.get(ticket_id)
         if t is None or (t["state"] == "claimed" and t["owner"] != owner):
             return False
