@@ -23,6 +23,11 @@ class Keys:
         """Counter: open assignments of a pool."""
         return f"{self.prefix}load:{pool_id}"
 
+    def backlog(self, pool_id: str) -> str:
+        """Sorted set: a pool's tickets waiting for an agent; lowest score is served first
+        (see :func:`router.domain.backlog_score`)."""
+        return f"{self.prefix}backlog:{pool_id}"
+
     @property
     def recent(self) -> str:
         """List: ids of the most recently routed tickets, newest first (config preview)."""
@@ -32,3 +37,4 @@ class Keys:
     def pattern(self) -> str:
         """SCAN pattern matching every key of this prefix."""
         return f"{self.prefix}*"
+

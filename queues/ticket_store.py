@@ -37,12 +37,14 @@ end
 return {'busy', false, until_ms}
 """
 
-# KEYS[1] ticket hash; ARGV owner, pool id. 1 = marked, 0 = already assigned, -1 = not ours.
+# KEYS[1] ticket hash, KEYS[2] the pool's backlog; ARGV owner, pool id, ticket id, score.
+# 1 = marked and queued for agents, 0 = already assigned, -1 = not ours.
 _MARK = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'claimed' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'state', 'assigned', 'pool', ARGV[2])
+  redis.call('HSET', KEYS[1], 'state', 'assigned', 'pool', ARGV[2], 'score', ARGV[4])
   redis.call('HDEL', KEYS[1], 'owner', 'until')
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
   return 1
 end
 if state == 'claimed' or not state then return -1 end
@@ -93,19 +95,24 @@ class RedisTicketStore:
             out.append(ClaimResult(st, found, int(until_ms)))
         return out
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str]]) -> list[bool]:
-        """Record published assignments, count pool load, remember the ids (two round trips)."""
+    async def mark_assigned_many(
+        self, marks: Sequence[tuple[str, str, str, float]]
+    ) -> list[bool]:
+        """Record published assignments and queue them in their pool's backlog; count
+        pool load and remember the ids (two round trips)."""
         if not marks:
             return []
         try:
             async with self._r.pipeline(transaction=False) as pipe:
-                for tid, owner, pool_id in marks:
+                for tid, owner, pool_id, score in marks:
                     await self._mark(
-                        keys=[self._keys.ticket(tid)], args=[owner, pool_id], client=pipe
+                        keys=[self._keys.ticket(tid), self._keys.backlog(pool_id)],
+                        args=[owner, pool_id, tid, repr(score)],
+                        client=pipe,
                     )
                 results = [int(v) for v in await pipe.execute()]
             async with self._r.pipeline(transaction=False) as pipe:
-                for (tid, _, pool_id), marked in zip(marks, results, strict=True):
+                for (tid, _, pool_id, _), marked in zip(marks, results, strict=True):
                     if marked == 1:
                         pipe.incr(self._keys.load(pool_id))
                         pipe.lpush(self._keys.recent, tid)

@@ -15,14 +15,18 @@ from aiohttp import web
 from classifiers.model import load_model
 from classifiers.paths import default_model_dir
 from classifiers.types import Classifier
+from queues.audit_log import RedisAuditLog
 from queues.consumer import InboundConsumer
 from queues.keys import Keys
 from queues.publisher import AmqpPublisher
 from queues.ticket_store import RedisTicketStore
+from queues.token_store import RedisTokenStore
 from queues.topology import declare_inbound, declare_pools
 from router import appkeys as K
+from router.auth import auth_middleware
 from router.config import load_config
 from router.current import Current
+from router.http_admin import admin_routes
 from router.http_health import health_routes
 from router.http_tickets import ticket_routes
 from router.masking import mask_ticket
@@ -35,11 +39,14 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
     """Build the service: HTTP API plus (when ``consume``) the inbound consumer."""
-    app = web.Application(client_max_size=settings.max_ticket_bytes + 1024)
+    app = web.Application(
+        client_max_size=settings.max_ticket_bytes + 1024, middlewares=[auth_middleware]
+    )
     app[K.SETTINGS] = settings
     app[K.METRICS] = Metrics()
     app.add_routes(health_routes())
     app.add_routes(ticket_routes())
+    app.add_routes(admin_routes())
     app.cleanup_ctx.append(_model_and_config)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_amqp)
@@ -80,6 +87,8 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     )
     client = aioredis.Redis(connection_pool=pool)
     app[K.REDIS] = client
+    app[K.TOKENS] = RedisTokenStore(client, settings.names.redis_prefix)
+    app[K.AUDIT] = RedisAuditLog(client, settings.names.redis_prefix)
     app[K.STORE] = RedisTicketStore(
         client, Keys(settings.names.redis_prefix), recent_max=settings.recent_tickets
     )

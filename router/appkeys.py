@@ -7,8 +7,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from classifiers.types import Classifier
+from queues.audit_log import RedisAuditLog
 from queues.publisher import AmqpPublisher
 from queues.ticket_store import RedisTicketStore
+from queues.token_store import RedisTokenStore
 from router.config import RoutingConfig
 from router.current import Current
 from router.metrics import Metrics
@@ -24,3 +26,5 @@ CONFIG = web.AppKey("config", Current[RoutingConfig])
 AMQP = web.AppKey("amqp", AbstractRobustConnection)
 PUBLISHER = web.AppKey("publisher", AmqpPublisher)
 ROUTER = web.AppKey("router", TicketRouter)
+TOKENS = web.AppKey("tokens", RedisTokenStore)
+AUDIT = web.AppKey("audit", RedisAuditLog)

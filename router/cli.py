@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from classifiers import commands as classifier_commands
+from router import token_commands
 from router.settings import Settings
 
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=_serve)
     classifier_commands.register(sub)
+    token_commands.register(sub)
     return parser
 
 

@@ -8,8 +8,11 @@ import orjson
 from aiohttp import web
 
 from router import appkeys as K
+from router.assignment import for_pool
+from router.auth import principal, require_ingest
 from router.errors import InvalidInput, TransientError
 from router.http_util import json_error, json_response
+from router.masking import mask_ticket
 from router.ticket_schema import parse_ticket
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ async def post_ticket(request: web.Request) -> web.Response:
     already routed (``status: duplicate``; nothing is published again); 400
     naming the field; 413 over the size limit; 503 when the broker is away.
     """
+    require_ingest(request)
     settings = request.app[K.SETTINGS]
     metrics = request.app[K.METRICS]
     limit = settings.max_ticket_bytes
@@ -64,15 +68,24 @@ async def post_ticket(request: web.Request) -> web.Response:
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    """The ticket's state and its assignment (decision, reasons, versions, ticket)."""
+    """The ticket's state and its assignment (decision, reasons, versions, ticket).
+
+    Platforms (``ingest``) and ops (``admin``) see every ticket unmasked; an agent
+    token sees only tickets of its own pools, masked as its pool requires, and gets
+    the same 403 for another pool's ticket as for an unknown id.
+    """
+    who = principal(request)
     ticket_id = request.match_info["ticket_id"]
     try:
         stored = await request.app[K.STORE].get(ticket_id)
     except TransientError:
         return json_error(503, None, "the state store is unavailable; retry later")
-    if stored is None:
+    assignment = orjson.loads(stored.record) if stored is not None else None
+    if not who.allows_ingest():
+        if assignment is None or not who.allows_pool(str(assignment["pool_id"])):
+            return json_error(403, None, "this token may not read that ticket")
+        assignment = for_pool(assignment, mask_ticket)
+    if stored is None or assignment is None:
         return json_error(404, "ticket_id", f"no ticket with id {ticket_id!r}")
     state = "routing" if stored.state == "claimed" else stored.state
-    return json_response(
-        {"id": ticket_id, "state": state, "assignment": orjson.loads(stored.record)}
-    )
+    return json_response({"id": ticket_id, "state": state, "assignment": assignment})

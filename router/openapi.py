@@ -28,12 +28,51 @@ _ERROR = {
 }
 
 
+_TOKEN_REQUEST = {
+    "type": "object",
+    "required": ["name", "scopes"],
+    "properties": {
+        "name": {"type": "string"},
+        "scopes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "ingest | admin | agent:<pool id>",
+        },
+        "expires_in_days": {"type": "number", "exclusiveMinimum": 0},
+    },
+}
+_TOKEN = {
+    "type": "object",
+    "required": ["id", "name", "scopes", "created_at"],
+    "properties": {
+        "token": {"type": "string", "description": "plaintext; in the create response only"},
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "scopes": {"type": "array", "items": {"type": "string"}},
+        "created_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": ["string", "null"], "format": "date-time"},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        "created_by": {"type": ["string", "null"]},
+    },
+}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _err(description: str) -> dict[str, Any]:
     return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+_AUTH_ERRORS = {
+    "401": _err("no token, or not a valid one"),
+    "403": _err("the token lacks the scope this needs"),
+}
 
 
 @functools.cache
@@ -117,6 +156,7 @@ def _document() -> dict[str, Any]:
                         "202": _json(accepted, "published with confirm, or already known"),
                         "400": _err("invalid ticket; error.field names the field"),
                         "413": _err("over the 64 KiB limit"),
+                        **_AUTH_ERRORS,
                         "503": _err("broker unavailable; retry"),
                     },
                 }
@@ -135,7 +175,64 @@ def _document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(ticket_state, "state, decision and reasons"),
                         "404": _err("unknown ticket id"),
+                        **_AUTH_ERRORS,
                         "503": _err("state store unavailable"),
+                    },
+                }
+            },
+            "/v1/admin/tokens": {
+                "post": {
+                    "summary": "Create a bearer token (admin); the plaintext is shown once",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _TOKEN_REQUEST}},
+                    },
+                    "responses": {
+                        "201": _json(_TOKEN, "created; `token` holds the plaintext"),
+                        "400": _err("invalid request; error.field names the field"),
+                        **_AUTH_ERRORS,
+                    },
+                },
+                "get": {
+                    "summary": "List tokens (admin); never a secret",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {"tokens": {"type": "array", "items": _TOKEN}},
+                            },
+                            "token metadata",
+                        ),
+                        **_AUTH_ERRORS,
+                    },
+                },
+            },
+            "/v1/admin/tokens/{token_id}": {
+                "delete": {
+                    "summary": "Revoke a token (admin)",
+                    "parameters": [_path_param("token_id")],
+                    "responses": {
+                        "204": {"description": "revoked"},
+                        "404": _err("unknown or already revoked"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/v1/admin/audit": {
+                "get": {
+                    "summary": "Newest audit-log records (admin)",
+                    "parameters": [{"name": "n", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "records": {"type": "array", "items": {"type": "object"}}
+                                },
+                            },
+                            "records, newest first",
+                        ),
+                        **_AUTH_ERRORS,
                     },
                 }
             },
@@ -164,13 +261,21 @@ def _document() -> dict[str, Any]:
                 }
             },
         },
+        "security": [{"bearer": []}],
         "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "scopes: ingest (platforms), agent:<pool> (agents), admin (ops)",
+                }
+            },
             "schemas": {
                 "Ticket": ticket_schema,
                 **defs,
                 "Assignment": assignment,
                 "Error": _ERROR,
-            }
+            },
         },
     }
 

@@ -53,9 +53,10 @@ class TicketStore(Protocol):
         """
         ...
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str]]) -> list[bool]:
-        """Record published assignments ``(ticket_id, owner, pool_id)``; per mark,
-        False if ``owner`` had lost the claim."""
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+        """Record published assignments ``(ticket_id, owner, pool_id, backlog_score)``
+        and queue each in its pool's backlog; per mark, False if ``owner`` had lost
+        the claim."""
         ...
 
     async def get(self, ticket_id: str) -> StoredTicket | None:

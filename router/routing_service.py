@@ -23,7 +23,7 @@ from classifiers.types import Classifier, ClassifierInput
 from router.assignment import MaskFn, build_assignment, for_pool
 from router.config import RoutingConfig
 from router.current import Current
-from router.domain import Decision, Ticket
+from router.domain import PRIORITY_RANK, Decision, Ticket, backlog_score
 from router.errors import TransientError
 from router.metrics import Metrics
 from router.policy import decide
@@ -186,7 +186,7 @@ class TicketRouter:
             else:
                 published.append((pending, result))
         marks = await self._store.mark_assigned_many(
-            [(p.ticket.id, p.owner, pool) for p, pool in published]
+            [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published]
         )
         for (pending, pool_id), still_ours in zip(published, marks, strict=True):
             if not still_ours:
@@ -205,6 +205,11 @@ class TicketRouter:
         if failure is not None:
             self._metrics.transient_errors.labels("broker").inc()
         return out
+
+    @staticmethod
+    def _score(pending: Pending) -> float:
+        rank = PRIORITY_RANK.get(pending.ticket.priority, 1)
+        return backlog_score(rank, int(pending.received_at.timestamp() * 1000))
 
     async def _publish(self, pending: Pending, stored: bytes) -> str:
         assignment: dict[str, Any] = orjson.loads(stored)
@@ -228,7 +233,9 @@ class TicketRouter:
             if claim.status != "busy":
                 # The other owner died with the claim: deliver its stored decision.
                 pool_id = await self._publish(pending, claim.record or records[pending.owner])
-                await self._store.mark_assigned_many([(pending.ticket.id, pending.owner, pool_id)])
+                await self._store.mark_assigned_many(
+                    [(pending.ticket.id, pending.owner, pool_id, self._score(pending))]
+                )
                 self._metrics.assigned.labels(pool_id).inc()
                 return Outcome(pending.ticket.id, "assigned", pool_id=pool_id)
             await asyncio.sleep(delay)

@@ -38,9 +38,11 @@ class MemoryTicketStore:
         self._maybe_fail()
         return [self._claim(tid, owner, record, ttl_ms) for tid, owner, record in claims]
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str]]) -> list[bool]:
+    async def mark_assigned_many(
+        self, marks: Sequence[tuple[str, str, str, float]]
+    ) -> list[bool]:
         self._maybe_fail()
-        return [self._mark(tid, owner, pool) for tid, owner, pool in marks]
+        return [self._mark(tid, owner, pool) for tid, owner, pool, _ in marks]
 
     def _claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
         now = self._clock()

@@ -22,10 +22,12 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from aiohttp import ClientSession, web
 
+from queues.token_store import RedisTokenStore
 from router import appkeys as K
 from router.app import create_app
 from router.config import load_config
 from router.settings import Names, Settings
+from router.tokens import parse_scopes
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
 
 pytestmark = pytest.mark.integration
@@ -152,9 +154,33 @@ async def service(start_service: ServiceFactory) -> RunningService:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[ClientSession]:
-    """An HTTP client session."""
-    async with ClientSession() as session:
+async def tokens(redis_client: aioredis.Redis, names: Names) -> dict[str, str]:
+    """Plaintext bearer tokens of this test's token store, by scope."""
+    store = RedisTokenStore(redis_client, names.redis_prefix)
+    out = {}
+    pools = load_config(EXAMPLE_CONFIG).pool_ids
+    for scope in ["admin", "ingest", *(f"agent:{p}" for p in pools)]:
+        plaintext, _ = await store.create(f"test {scope}", parse_scopes([scope]))
+        out[scope] = plaintext
+    return out
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def http(tokens: dict[str, str]) -> AsyncIterator[ClientSession]:
+    """An HTTP client session that authenticates as a helpdesk platform (``ingest``)."""
+    async with ClientSession(headers=bearer(tokens["ingest"])) as session:
+        yield session
+
+
+@pytest.fixture
+async def admin_http(tokens: dict[str, str]) -> AsyncIterator[ClientSession]:
+    """An HTTP client session with the ``admin`` scope."""
+    async with ClientSession(headers=bearer(tokens["admin"])) as session:
         yield session
 
 
