@@ -102,3 +102,12 @@ class Decision:
     # residency region, so the assignment says what the decision was based on.
     tier: str | None = None
     region: str | None = None
+
+
+def backlog_score(priority_rank: int, received_ms: int) -> float:
+    """Order of a pool's backlog: most urgent first, then longest waiting.
+
+    Epoch milliseconds stay below 1e13 for centuries, so each priority rank (0 low ..
+    3 urgent) gets its own band and time orders tickets within it.
+    """
+    return float((3 - priority_rank) * 10**13 + received_ms)
