@@ -125,6 +125,8 @@ def compile_config(model: RoutingConfigModel, *, source: str) -> RoutingConfig:
         document=document,
         schedule_index=ScheduleIndex([PoolHours(p.schedule, p.closures, p.zone) for p in pools]),
         _pool_by_id={p.id: p for p in pools},
+        _positions={p.id: i for i, p in enumerate(pools)},
+        pool_ids=tuple(ids),
     )
 
 

@@ -143,13 +143,11 @@ class RoutingConfig:
     document: Mapping[str, Any] = field(repr=False, compare=False)
     schedule_index: ScheduleIndex = field(repr=False, compare=False)
     _pool_by_id: Mapping[str, Pool] = field(repr=False, compare=False)
+    _positions: Mapping[str, int] = field(repr=False, compare=False)
+    #: Pool ids in config order.
+    pool_ids: tuple[str, ...] = field(repr=False, compare=False)
     _derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    @property
-    def pool_ids(self) -> tuple[str, ...]:
-        """Pool ids in config order."""
-        return tuple(p.id for p in self.pools)
 
     def pool(self, pool_id: str) -> Pool:
         """The pool with id ``pool_id``; ``KeyError`` if there is none."""
@@ -160,14 +158,18 @@ class RoutingConfig:
         return pool_id in self._pool_by_id
 
     def pool_index(self, pool_id: str) -> int:
-        """The position of a pool (its bit in schedule masks)."""
-        return self.pool_ids.index(pool_id)
+        """The position of a pool (its bit in schedule masks); ``KeyError`` if unknown."""
+        return self._positions[pool_id]
 
     def to_dict(self) -> dict[str, Any]:
         """The normalised document, version included; ``parse_config`` reads it back."""
         data = copy.deepcopy(dict(self.document))
         data["version"] = self.version
         return data
+
+    def cached(self, key: str) -> object | None:
+        """A value ``derived`` has computed already, if any (the fast path)."""
+        return self._derived.get(key)
 
     def derived(self, key: str, build: Callable[[], T]) -> T:
         """A value computed once from this config (e.g. the policy's lookup tables)."""

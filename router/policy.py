@@ -19,13 +19,14 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from classifiers.types import Prediction
 from router.config_regions import UNKNOWN_REGION, customer_region
 from router.config_types import RoutingConfig
 from router.domain import Decision, EscalationStep, Ticket
+from router.policy_explain import Checks, explain
 from router.policy_index import PolicyIndex, RuleTable, index_of, residual_ok
 from router.schedule import minute_to_datetime
 
@@ -52,8 +53,8 @@ def match_rule(
         ticket.source, customer.plan, country, region,
     )  # fmt: skip
     mask = index.all_rules
-    for field_index, value in zip(index.scalar, values, strict=True):
-        mask &= field_index.mask(value)
+    for (by_value, any_mask), value in zip(index.scalar, values, strict=True):
+        mask &= by_value.get(value, 0) | any_mask
         if not mask:
             return index.default
     mask &= index.tags.mask_any_of(ticket.tags)
@@ -85,18 +86,18 @@ def decide(
     region = customer_region(ticket.customer, config.country_regions)
     if region not in index.region:
         region = UNKNOWN_REGION  # a region the config does not know cannot be checked
-    reasons: list[str] = []
     tier = prediction.tier
     low = config.low_confidence
+    lowered = ""
     if low is not None and prediction.tier_confidence < low.tier_below and tier != low.treat_as:
-        reasons.append(
+        lowered = (
             f"tier confidence {prediction.tier_confidence:.2f} < {low.tier_below}: "
             f"routed as {low.treat_as}"
         )
         tier = low.treat_as
     table = match_rule(index, ticket, prediction, tier, region)
     rule = table.rule
-    reasons.insert(0, f"rule {rule.id}")
+    reasons = [table.label, lowered] if lowered else [table.label]
     if rule.set_tier is not None and rule.set_tier != tier:
         tier = rule.set_tier
         reasons.append(f"rule sets tier {tier}")
@@ -110,11 +111,10 @@ def decide(
         allowed &= index.in_house
     if full:
         allowed &= index.full_access
-    qualified = (
-        index.lang.get(prediction.language, 0)
-        & index.tier.get(tier, 0)
-        & (index.category.get(prediction.category, 0) | index.any_category)
-    )
+    lang = index.lang.get(prediction.language, 0)
+    tiers = index.tier.get(tier, 0)
+    cats = index.category.get(prediction.category, 0) | index.any_category
+    qualified = lang & tiers & cats
     minute = int(now.timestamp()) // 60
     open_now = config.schedule_index.open_mask(minute)
     candidates = table.target_mask & allowed & qualified & open_now
@@ -141,10 +141,19 @@ def decide(
         or pool.sla_minutes.get(priority)
         or config.sla_minutes.get(priority, _DEFAULT_SLA_MINUTES)
     )
-    excluded = _excluded(
-        config, index, table, chosen, allowed, in_house, full, prediction, tier, region,
-        open_now, full_mask, load,
+    checks = Checks(
+        rule.id, rule.strategy, region, prediction.language, tier, prediction.category,
+        in_house, table.target_mask, index.region[region], allowed, lang, tiers, cats, open_now,
     )  # fmt: skip
+    full_lines = (
+        {
+            i: f"at capacity ({load.get(pools[i].id, 0)}/{pools[i].capacity})"
+            for i in _bits(full_mask)
+        }
+        if full_mask
+        else {}
+    )
+    excluded = explain(index.names, index.all_pools, chosen, checks, full_lines)
     return Decision(
         ticket_id=ticket.id,
         pool_id=pool.id,
@@ -215,14 +224,16 @@ def _fall_back(
     if index.catch_all & allowed:
         return index.catch_all.bit_length() - 1, "catch_all", None
     schedule = config.schedule_index
-    tiers_of_candidates = (
-        [i for i in table.order if (table.target_mask & allowed & qualified) >> i & 1],
-        _bits(allowed & qualified),
-        _bits(allowed),
+    # The rule's own qualified targets first, then any qualified pool, then any pool the
+    # ticket's data may go to: each group only if the one before has no opening at all.
+    groups: tuple[Callable[[], list[int]], ...] = (
+        lambda: [i for i in table.order if (table.target_mask & allowed & qualified) >> i & 1],
+        lambda: _bits(allowed & qualified),
+        lambda: _bits(allowed),
     )
-    for group in tiers_of_candidates:
+    for group in groups:
         best: tuple[int, int] | None = None
-        for i in group:
+        for i in group():
             at = schedule.next_open(i, minute)
             if at is not None and (best is None or at < best[0]):
                 best = (at, i)
@@ -239,56 +250,6 @@ def _fallback_reason(fallback: str, pool_id: str, opens_at: datetime | None) -> 
     if fallback == "opens_soonest" and opens_at is not None:
         return f"no eligible pool open: {pool_id} opens soonest, at {opens_at.isoformat()}"
     return f"no allowed pool opens within six weeks: {pool_id}"
-
-
-def _excluded(
-    config: RoutingConfig,
-    index: PolicyIndex,
-    table: RuleTable,
-    chosen: int,
-    allowed: int,
-    in_house: bool,
-    full: bool,
-    prediction: Prediction,
-    tier: str,
-    region: str,
-    open_now: int,
-    full_mask: int,
-    load: Mapping[str, int],
-) -> dict[str, str]:
-    out: dict[str, str] = {}
-    residency = index.region[region]
-    lang = index.lang.get(prediction.language, 0)
-    tiers = index.tier.get(tier, 0)
-    cats = index.category.get(prediction.category, 0) | index.any_category
-    for i, pool in enumerate(config.pools):
-        if i == chosen:
-            continue
-        bit = 1 << i
-        if not table.target_mask & bit:
-            why = f"not a target of rule {table.rule.id}"
-        elif not residency & bit:
-            why = f"residency: {region} customers not allowed"
-        elif not allowed & bit:
-            why = (
-                "in-house handling required"
-                if in_house and not index.in_house & bit
-                else ("full data access required" if full else "data policy")
-            )
-        elif not lang & bit:
-            why = f"no language {prediction.language}"
-        elif not tiers & bit:
-            why = f"no tier {tier}"
-        elif not cats & bit:
-            why = f"no category {prediction.category}"
-        elif not open_now & bit:
-            why = "closed"
-        elif full_mask & bit:
-            why = f"at capacity ({load.get(pool.id, 0)}/{pool.capacity})"
-        else:
-            why = f"eligible, not chosen ({table.rule.strategy})"
-        out[pool.id] = why
-    return out
 
 
 def _escalation(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from router.config_regions import ANY_REGION, REST_OF_WORLD, UNKNOWN_REGION
+from router.config_regions import REST_OF_WORLD, UNKNOWN_REGION
 from router.config_types import ANY, RoutingConfig, Rule, RuleMatch
+from router.policy_explain import PoolNames
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class RuleTable:
     """One rule with its targets resolved to pool positions."""
 
     rule: Rule
+    label: str
     target_mask: int
     order: tuple[int, ...]
     weights: tuple[float, ...]
@@ -31,14 +33,8 @@ class RuleTable:
 class FieldIndex:
     """For one ticket field: value -> mask of rules accepting it, plus rules accepting any."""
 
-    by_value: Mapping[str, int]
+    by_value: Mapping[str | None, int]
     any_mask: int
-
-    def mask(self, value: str | None) -> int:
-        """Rules that accept ``value`` for this field."""
-        if value is None:
-            return self.any_mask
-        return self.by_value.get(value, 0) | self.any_mask
 
     def mask_any_of(self, values: Iterable[str]) -> int:
         """Rules that accept at least one of ``values`` (set-valued fields: tags, flags)."""
@@ -73,13 +69,14 @@ class PolicyIndex:
     full_access: int
     rules: tuple[RuleTable, ...]
     default: RuleTable
-    scalar: tuple[FieldIndex, ...]
+    scalar: tuple[tuple[Mapping[str | None, int], int], ...]
     tags: FieldIndex
     flags: FieldIndex
     all_rules: int
     catch_all: int
     costs: tuple[float, ...]
     capacities: tuple[int, ...]
+    names: PoolNames
 
 
 def _masks(config: RoutingConfig, values: Iterable[tuple[int, Iterable[str]]]) -> dict[str, int]:
@@ -101,12 +98,19 @@ def _rule_table(config: RoutingConfig, rule: Rule) -> RuleTable:
     weights = tuple(rule.weights.get(config.pools[i].id, 1.0) for i in order)
     residual = any(getattr(rule.match, f) is not None for f in _CONFIDENCE_FIELDS)
     return RuleTable(
-        rule, mask, order, weights, rule.require_in_house, rule.require_full_access, residual
+        rule,
+        f"rule {rule.id}",
+        mask,
+        order,
+        weights,
+        rule.require_in_house,
+        rule.require_full_access,
+        residual,
     )
 
 
 def _field(rules: tuple[Rule, ...], name: str) -> FieldIndex:
-    by_value: dict[str, int] = {}
+    by_value: dict[str | None, int] = {}
     any_mask = 0
     for r, rule in enumerate(rules):
         values: frozenset[str] | None = getattr(rule.match, name)
@@ -139,13 +143,16 @@ def build_index(config: RoutingConfig) -> PolicyIndex:
         full_access=sum(1 << i for i, p in enumerate(pools) if p.data_access == "full"),
         rules=tuple(_rule_table(config, r) for r in config.rules),
         default=_rule_table(config, config.default_rule),
-        scalar=tuple(_field(config.rules, f) for f in SCALAR_FIELDS),
+        scalar=tuple(
+            (f.by_value, f.any_mask) for f in (_field(config.rules, n) for n in SCALAR_FIELDS)
+        ),
         tags=_field(config.rules, "tags"),
         flags=_field(config.rules, "flags"),
         all_rules=(1 << len(config.rules)) - 1,
         catch_all=(1 << config.pool_index(config.catch_all)) if config.catch_all else 0,
         costs=tuple(p.cost_per_ticket for p in pools),
         capacities=tuple(p.capacity for p in pools),
+        names=PoolNames(config.pool_ids),
     )
 
 
@@ -175,7 +182,10 @@ def residual_ok(
 
 def index_of(config: RoutingConfig) -> PolicyIndex:
     """The (cached) policy index of ``config``."""
-    return config.derived("policy_index", lambda: build_index(config))
+    found = config.cached(_INDEX_KEY)
+    if found is None:
+        found = config.derived(_INDEX_KEY, lambda: build_index(config))
+    return found  # type: ignore[return-value]
 
 
-__all__ = ["ANY_REGION", "PolicyIndex", "RuleTable", "build_index", "index_of", "residual_ok"]
+_INDEX_KEY = "policy_index"

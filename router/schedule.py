@@ -19,9 +19,11 @@ a Monday 00:00 UTC) stored as Python ints used as bitsets.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 1440
@@ -225,10 +227,10 @@ class ScheduleIndex:
 
     def __init__(self, pools: Sequence[PoolHours]) -> None:
         self._pools = tuple(pools)
-        self._weeks: dict[int, tuple[tuple[int, ...], list[int]]] = {}
+        self._weeks: dict[int, _Week] = {}
         self._lock = threading.Lock()
 
-    def _week(self, week: int) -> tuple[tuple[int, ...], list[int]]:
+    def _week(self, week: int) -> _Week:
         cached = self._weeks.get(week)
         if cached is not None:
             return cached
@@ -238,16 +240,22 @@ class ScheduleIndex:
                 return cached
             base = week_start_minute(week)
             pool_bits: list[int] = []
+            spans: list[tuple[list[int], list[int]]] = []
             masks = [0] * MINUTES_PER_WEEK
             for hours in self._pools:
                 bits = 0
+                starts: list[int] = []
+                ends: list[int] = []
                 for a, b in open_intervals(
                     hours.schedule, hours.closures, hours.zone, base, base + MINUTES_PER_WEEK
                 ):
                     bits |= ((1 << (b - a)) - 1) << (a - base)
+                    starts.append(a)
+                    ends.append(b)
                 pool_bits.append(bits)
+                spans.append((starts, ends))
             _fill_masks(masks, pool_bits)
-            entry = (tuple(pool_bits), masks)
+            entry = _Week(tuple(pool_bits), masks, tuple(spans))
             if len(self._weeks) >= _WEEK_CACHE_SIZE:
                 self._weeks.pop(next(iter(self._weeks)))
             self._weeks[week] = entry
@@ -259,28 +267,39 @@ class ScheduleIndex:
         entry = self._weeks.get(week)
         if entry is None:
             entry = self._week(week)
-        return entry[1][minute - _EPOCH_MONDAY_MINUTE - week * MINUTES_PER_WEEK]
+        return entry.masks[minute - _EPOCH_MONDAY_MINUTE - week * MINUTES_PER_WEEK]
 
     def week_bits(self, week: int) -> tuple[int, ...]:
         """Per pool, a bitset of the open minutes of UTC week ``week`` (bit 0 = its start)."""
-        return self._week(week)[0]
+        return self._week(week).pool_bits
 
     def week_masks(self, week: int) -> Sequence[int]:
         """Per minute of UTC week ``week``, the mask of open pools."""
-        return self._week(week)[1]
+        return self._week(week).masks
 
     def next_open(self, pool: int, minute: int, horizon_weeks: int = 6) -> int | None:
         """The first epoch minute >= ``minute`` at which ``pool`` is open, if any within
         ``horizon_weeks``."""
         week = week_of(minute)
-        offset = minute - week_start_minute(week)
         for step in range(horizon_weeks + 1):
-            bits = self._week(week + step)[0][pool] >> offset
-            if bits:
-                found = offset + (bits & -bits).bit_length() - 1
-                return week_start_minute(week + step) + found
-            offset = 0
+            starts, ends = self._week(week + step).spans[pool]
+            # Intervals are sorted and disjoint: the last one starting at or before
+            # ``minute`` holds it, or the next one is the first opening.
+            n = bisect_right(starts, minute)
+            if n and ends[n - 1] > minute:
+                return minute
+            if n < len(starts):
+                return starts[n]
         return None
+
+
+class _Week(NamedTuple):
+    """One UTC week: per pool its open minutes as a bitset and as sorted epoch-minute
+    intervals; per minute of the week the mask of open pools."""
+
+    pool_bits: tuple[int, ...]
+    masks: list[int]
+    spans: tuple[tuple[list[int], list[int]], ...]
 
 
 def _fill_masks(masks: list[int], pool_bits: Sequence[int]) -> None:
