@@ -237,6 +237,7 @@ def _compile_rule(
             tier_confidence_below=match.tier_confidence_below,
             tier_confidence_above=match.tier_confidence_above,
             language_confidence_below=match.language_confidence_below,
+            language_confidence_above=match.language_confidence_above,
             category_confidence_below=match.category_confidence_below,
             category_confidence_above=match.category_confidence_above,
         ),

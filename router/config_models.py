@@ -135,6 +135,7 @@ class MatchModel(_Model):
     tier_confidence_below: float | None = Field(default=None, ge=0, le=1)
     tier_confidence_above: float | None = Field(default=None, ge=0, le=1)
     language_confidence_below: float | None = Field(default=None, ge=0, le=1)
+    language_confidence_above: float | None = Field(default=None, ge=0, le=1)
     category_confidence_below: float | None = Field(default=None, ge=0, le=1)
     category_confidence_above: float | None = Field(default=None, ge=0, le=1)
 

@@ -87,6 +87,7 @@ class RuleMatch:
     tier_confidence_below: float | None = None
     tier_confidence_above: float | None = None
     language_confidence_below: float | None = None
+    language_confidence_above: float | None = None
     category_confidence_below: float | None = None
     category_confidence_above: float | None = None
 

@@ -144,11 +144,13 @@ def render_coverage(report: dict[str, Any]) -> str:
     gaps = report["gaps"]
     if gaps:
         lines.append(f"GAPS: {report['gap_count']} hour(s) x language/tier without an open pool")
+        # One line per time range, naming every language/tier uncovered in it.
+        ranges: dict[tuple[str, str, int], list[str]] = {}
         for gap in gaps:
-            lines.append(
-                f"  {gap['start']} .. {gap['end']}  {gap['language']}/{gap['tier']}"
-                f"  ({gap['hours']} h)"
-            )
+            key = (gap["start"], gap["end"], gap["hours"])
+            ranges.setdefault(key, []).append(f"{gap['language']}/{gap['tier']}")
+        for (start, end, hours), cells in ranges.items():
+            lines.append(f"  {start} .. {end} ({hours} h): {' '.join(cells)}")
     else:
         lines.append("No gaps.")
     columns = [_cell(lang, tier) for lang in report["languages"] for tier in report["tiers"]]

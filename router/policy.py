@@ -13,7 +13,11 @@
    qualified target, else any qualified allowed pool, else any allowed pool, that opens
    first, with ``opens_at``), and last ``unstaffed`` (an allowed pool with no opening
    within six weeks). Config validation guarantees every region has an allowed pool, so
-   there always is one. ``decision.fallback is not None`` is the coverage-gap signal.
+   there always is one. ``decision.fallback is not None`` is the coverage-gap signal
+   (``over_capacity`` is a staffing rather than an hours gap; the value tells which).
+
+The SLA clock starts at ``now`` even when the pool opens later: a ticket that waits for
+a pool to open is late by that much, and the SLA figures should show it.
 """
 
 from __future__ import annotations

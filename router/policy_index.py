@@ -51,7 +51,7 @@ SCALAR_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 _CONFIDENCE_FIELDS = (
     "tier_confidence_below", "tier_confidence_above", "language_confidence_below",
-    "category_confidence_below", "category_confidence_above",
+    "language_confidence_above", "category_confidence_below", "category_confidence_above",
 )  # fmt: skip
 
 
@@ -167,6 +167,11 @@ def residual_ok(
     if (
         match.language_confidence_below is not None
         and not language_conf < match.language_confidence_below
+    ):
+        return False
+    if (
+        match.language_confidence_above is not None
+        and not language_conf >= match.language_confidence_above
     ):
         return False
     if (

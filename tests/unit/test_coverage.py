@@ -69,6 +69,10 @@ def test_removing_the_night_vendor_opens_the_early_utc_hours(doc: dict[str, Any]
     )  # fmt: skip
     text = render_coverage(report)
     assert "GAPS: 126 hour(s)" in text and text.index("GAPS") < text.index("mon 00:00")
+    assert (
+        "  2025-01-12T04:00:00+00:00 .. 2025-01-12T07:00:00+00:00 (3 h): "
+        "en/tier1 en/tier2 es/tier1 es/tier2 pt/tier1 pt/tier2\n" in text
+    )
 
 
 def test_gap_follows_dublin_across_its_clock_change(doc: dict[str, Any]) -> None:
