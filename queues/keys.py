@@ -38,3 +38,26 @@ class Keys:
         """SCAN pattern matching every key of this prefix."""
         return f"{self.prefix}*"
 
+    def leases(self, pool_id: str) -> str:
+        """Sorted set: a pool's leased and accepted tickets, scored by lease expiry (ms);
+        its size is the pool's open count that capacity limits."""
+        return f"{self.prefix}leases:{pool_id}"
+
+    @property
+    def escalations(self) -> str:
+        """Sorted set: tickets not yet accepted, scored by when their next escalation step
+        is due (ms; 0 = not yet scheduled, +inf = no step left)."""
+        return f"{self.prefix}escalations"
+
+    def presence(self, pool_id: str) -> str:
+        """Hash: agent id -> presence status (online, away, offline) in a pool."""
+        return f"{self.prefix}presence:{pool_id}"
+
+    def heartbeats(self, pool_id: str) -> str:
+        """Sorted set: agent id -> last heartbeat (ms); a stale one reads as offline."""
+        return f"{self.prefix}heartbeats:{pool_id}"
+
+    @property
+    def ticket_prefix(self) -> str:
+        """What :meth:`ticket` puts before an id; Lua scripts build ticket keys from it."""
+        return f"{self.prefix}t:"

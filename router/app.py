@@ -4,18 +4,22 @@ order and closed in reverse (the consumer drains before the broker closes)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import aio_pika
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from classifiers.model import load_model
 from classifiers.paths import default_model_dir
 from classifiers.types import Classifier
 from queues.audit_log import RedisAuditLog
+from queues.config_store import RedisConfigStore
 from queues.consumer import InboundConsumer
 from queues.keys import Keys
 from queues.publisher import AmqpPublisher
@@ -24,17 +28,22 @@ from queues.token_store import RedisTokenStore
 from queues.topology import declare_inbound, declare_pools
 from router import appkeys as K
 from router.auth import auth_middleware
-from router.config import load_config
+from router.config import RoutingConfig
+from router.config_runtime import ConfigFollower, bootstrap
 from router.current import Current
+from router.errors import TransientError
 from router.http_admin import admin_routes
+from router.http_config import config_routes
 from router.http_health import health_routes
 from router.http_tickets import ticket_routes
 from router.masking import mask_ticket
 from router.metrics import Metrics
+from router.model_runtime import ModelFollower
 from router.routing_service import TicketRouter
 from router.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
@@ -47,30 +56,37 @@ def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
     app.add_routes(health_routes())
     app.add_routes(ticket_routes())
     app.add_routes(admin_routes())
-    app.cleanup_ctx.append(_model_and_config)
+    app.add_routes(config_routes())
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_model)
+    app.cleanup_ctx.append(_config)
     app.cleanup_ctx.append(_amqp)
+    app.cleanup_ctx.append(_followers)
     if consume:
         app.cleanup_ctx.append(_consumer)
     return app
 
 
-async def _model_and_config(app: web.Application) -> AsyncIterator[None]:
+async def _model(app: web.Application) -> AsyncIterator[None]:
     settings = app[K.SETTINGS]
     model_dir = settings.model_dir or default_model_dir()
-    model = load_model(model_dir)
-    config = load_config(settings.config_path)
+    model = await asyncio.to_thread(load_model, model_dir)
     app[K.MODEL] = Current[Classifier](model)
-    app[K.CONFIG] = Current(config)
+    app[K.MODEL_FOLLOWER] = ModelFollower(model_dir, app[K.MODEL], app[K.METRICS])
     app[K.METRICS].model_version.labels(model.version).set(1)
+    log.info("model %s from %s", model.version, model_dir)
+    yield
+
+
+async def _config(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    store = RedisConfigStore(app[K.REDIS], settings.names.redis_prefix)
+    config, number = await _retry_redis(lambda: bootstrap(store, settings.config_path))
+    app[K.CONFIG_STORE] = store
+    app[K.CONFIG] = Current(config)
     app[K.METRICS].config_version.labels(config.version).set(1)
-    log.info(
-        "model %s from %s; config %s from %s",
-        model.version,
-        model_dir,
-        config.version,
-        settings.config_path,
-    )
+    log.info("config version %s (from %s)", config.version, settings.config_path)
+    app[K.CONFIG_NUMBER] = Current(number)
     yield
 
 
@@ -124,6 +140,47 @@ async def _amqp(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await connection.close()
+
+
+async def _followers(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    channel = await app[K.AMQP].channel()
+    metrics = app[K.METRICS]
+
+    async def on_switch(new: RoutingConfig) -> None:
+        # Pool queues of new pools must exist before the first assignment is published.
+        await declare_pools(channel, settings.names, new.pool_ids, settings)
+        old = app[K.CONFIG].value
+        metrics.config_version.remove(old.version)
+        metrics.config_version.labels(new.version).set(1)
+
+    follower = ConfigFollower(
+        app[K.CONFIG_STORE], app[K.CONFIG], app[K.CONFIG_NUMBER].value, on_switch
+    )
+    app[K.CONFIG_FOLLOWER] = follower
+    tasks = [
+        asyncio.create_task(follower.run(app[K.REDIS]), name="config-follower"),
+        asyncio.create_task(app[K.MODEL_FOLLOWER].run(), name="model-follower"),
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await channel.close()
+
+
+async def _retry_redis(make: Callable[[], Awaitable[T]]) -> T:
+    # Redis may come up after us (compose, Kubernetes): wait for it rather than crash.
+    delay = 0.5
+    while True:
+        try:
+            return await make()
+        except (TransientError, RedisError, OSError) as exc:
+            log.warning("redis not reachable (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 async def _connect(url: str) -> AbstractRobustConnection:

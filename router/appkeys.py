@@ -8,12 +8,15 @@ from redis.asyncio import Redis
 
 from classifiers.types import Classifier
 from queues.audit_log import RedisAuditLog
+from queues.config_store import RedisConfigStore
 from queues.publisher import AmqpPublisher
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
 from router.config import RoutingConfig
+from router.config_runtime import ConfigFollower
 from router.current import Current
 from router.metrics import Metrics
+from router.model_runtime import ModelFollower
 from router.routing_service import TicketRouter
 from router.settings import Settings
 
@@ -28,3 +31,7 @@ PUBLISHER = web.AppKey("publisher", AmqpPublisher)
 ROUTER = web.AppKey("router", TicketRouter)
 TOKENS = web.AppKey("tokens", RedisTokenStore)
 AUDIT = web.AppKey("audit", RedisAuditLog)
+CONFIG_STORE = web.AppKey("config_store", RedisConfigStore)
+CONFIG_NUMBER = web.AppKey("config_number", Current[int])
+CONFIG_FOLLOWER = web.AppKey("config_follower", ConfigFollower)
+MODEL_FOLLOWER = web.AppKey("model_follower", ModelFollower)

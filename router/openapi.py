@@ -7,6 +7,8 @@ route the app serves is described here and the other way round.
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from router import __version__
@@ -57,6 +59,33 @@ _TOKEN = {
 }
 
 
+_CONFIG_SCHEMA_REF = "#/components/schemas/RoutingConfig"
+_CONFIG_VERSION = {
+    "type": "object",
+    "required": ["version"],
+    "properties": {
+        "number": {"type": "integer"},
+        "version": {"type": "string", "description": "recorded in every decision"},
+        "author": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"},
+        "source": {"type": "string"},
+        "comment": {"type": "string"},
+        "diff": {"type": "array", "items": {"type": "string"}},
+        "config": {"type": "object"},
+    },
+}
+_PREVIEW = {
+    "type": "object",
+    "required": ["tickets", "changed", "changes"],
+    "properties": {
+        "tickets": {"type": "integer"},
+        "changed": {"type": "integer"},
+        "diff": {"type": "array", "items": {"type": "string"}},
+        "changes": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -73,6 +102,16 @@ _AUTH_ERRORS = {
     "401": _err("no token, or not a valid one"),
     "403": _err("the token lacks the scope this needs"),
 }
+
+
+def _config_schemas() -> dict[str, Any]:
+    """The editors' JSON Schema of the config file (shipped beside this module), its
+    definitions moved to the OpenAPI components."""
+    text = Path(__file__).with_name("config.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text.replace("#/$defs/", "#/components/schemas/"))
+    defs = schema.pop("$defs", {})
+    schema.pop("$schema", None)
+    return {"RoutingConfig": schema, **defs}
 
 
 @functools.cache
@@ -236,6 +275,121 @@ def _document() -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/config": {
+                "get": {
+                    "summary": "The routing config in force, with its version and author (admin)",
+                    "responses": {"200": _json(_CONFIG_VERSION, "the config"), **_AUTH_ERRORS},
+                },
+                "put": {
+                    "summary": "Validate and put a new config in force on every replica (admin)",
+                    "parameters": [
+                        {
+                            "name": "If-Match",
+                            "in": "header",
+                            "schema": {"type": "string"},
+                            "description": "the version number you read; 412 if no longer so",
+                        },
+                        {"name": "comment", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/yaml": {"schema": {"$ref": _CONFIG_SCHEMA_REF}},
+                            "application/json": {"schema": {"$ref": _CONFIG_SCHEMA_REF}},
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_CONFIG_VERSION, "in force; the new version and its diff"),
+                        "400": _err("invalid config; error.problems lists every path and problem"),
+                        "412": _err("another version was put in force since If-Match"),
+                        **_AUTH_ERRORS,
+                    },
+                },
+            },
+            "/v1/config/versions": {
+                "get": {
+                    "summary": "Config history, newest first: who, when, why, diff (admin)",
+                    "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "versions": {"type": "array", "items": _CONFIG_VERSION}
+                                },
+                            },
+                            "versions",
+                        ),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/v1/config/rollback": {
+                "post": {
+                    "summary": "Put an earlier version in force again, as a new version (admin)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["version"],
+                                    "properties": {"version": {"type": "integer"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_CONFIG_VERSION, "in force"),
+                        "404": _err("no such version"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/v1/config/preview": {
+                "post": {
+                    "summary": "Which of the last n tickets a candidate config would route "
+                    "elsewhere, and why (admin)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "config": {"$ref": _CONFIG_SCHEMA_REF},
+                                        "n": {"type": "integer", "minimum": 1, "maximum": 5000},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_PREVIEW, "the changes"),
+                        "400": _err("invalid candidate config"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/v1/coverage": {
+                "get": {
+                    "summary": "For each hour of the week, which languages x tiers have an "
+                    "open pool; gaps first (admin)",
+                    "parameters": [
+                        {"name": "tz", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "week",
+                            "in": "query",
+                            "schema": {"type": "string", "format": "date"},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object"}, "the coverage report"),
+                        "400": _err("bad zone or date"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
             "/healthz": {
                 "get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}
             },
@@ -274,6 +428,7 @@ def _document() -> dict[str, Any]:
                 "Ticket": ticket_schema,
                 **defs,
                 "Assignment": assignment,
+                **_config_schemas(),
                 "Error": _ERROR,
             },
         },

@@ -1,0 +1,67 @@
+"""Hot reload of the classifier model: a replica follows the model directory.
+
+``ticket-router train``/``build-default-model`` replace a model directory by a rename,
+so a reader sees the old files or the new ones. Every few seconds each replica
+compares the directory's manifest with the model in force and loads a new one
+alongside the old, then swaps; a batch in progress finishes on the model it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from classifiers.errors import ModelError
+from classifiers.model import load_model
+from classifiers.types import Classifier
+from router.current import Current
+from router.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+def _stamp(model_dir: Path) -> float | None:
+    try:
+        return (model_dir / "manifest.json").stat().st_mtime
+    except OSError:
+        return None
+
+
+class ModelFollower:
+    """Reloads the model when its directory's manifest changes."""
+
+    def __init__(
+        self, model_dir: Path, model: Current[Classifier], metrics: Metrics, *, poll_s: float = 5.0
+    ) -> None:
+        self._dir = model_dir
+        self._model = model
+        self._metrics = metrics
+        self._poll_s = poll_s
+        self._stamp = _stamp(model_dir)
+
+    async def reload(self) -> str:
+        """Load the directory's model now and put it in force; returns its version.
+
+        Raises ``ModelError`` (and keeps the old model) when the files are not valid.
+        """
+        new = await asyncio.to_thread(load_model, self._dir)
+        old = self._model.swap(new)
+        self._stamp = _stamp(self._dir)
+        if old.version != new.version:
+            self._metrics.model_version.remove(old.version)
+            self._metrics.model_version.labels(new.version).set(1)
+            log.info("model %s in force (was %s)", new.version, old.version)
+        return new.version
+
+    async def run(self) -> None:
+        """Poll the manifest until cancelled."""
+        while True:
+            await asyncio.sleep(self._poll_s)
+            stamp = _stamp(self._dir)
+            if stamp is not None and stamp != self._stamp:
+                try:
+                    await self.reload()
+                except ModelError as exc:
+                    self._stamp = stamp  # do not retry the same broken files every poll
+                    log.error("new model in %s not loaded, keeping the old one: %s", self._dir, exc)
