@@ -10,11 +10,13 @@
 5. No eligible pool is never a silent drop; in order the decision falls back to
    ``over_capacity`` (the least loaded qualified target that is open but full),
    ``catch_all`` (the configured catch-all pool, if allowed), ``opens_soonest`` (the
-   qualified target, else any qualified allowed pool, else any allowed pool, that opens
-   first, with ``opens_at``), and last ``unstaffed`` (an allowed pool with no opening
-   within six weeks). Config validation guarantees every region has an allowed pool, so
-   there always is one. ``decision.fallback is not None`` is the coverage-gap signal
-   (``over_capacity`` is a staffing rather than an hours gap; the value tells which).
+   qualified target, else if no target qualifies any qualified allowed pool, that opens
+   first, with ``opens_at``), ``unqualified`` (no allowed pool has the language, tier
+   and category: the allowed pool that opens first) and last ``unstaffed`` (qualified
+   pools exist but none opens within six weeks: the allowed pool that opens first, if
+   any). Config validation guarantees every region has an allowed pool, so there always
+   is one. ``decision.fallback is not None`` is the coverage-gap signal (the value tells
+   which kind: ``over_capacity`` is a staffing gap rather than an hours gap).
 
 The SLA clock starts at ``now`` even when the pool opens later: a ticket that waits for
 a pool to open is late by that much, and the SLA figures should show it.
@@ -85,6 +87,8 @@ def decide(
     now: datetime,
 ) -> Decision:
     """Route one ticket at instant ``now`` (tz-aware); always returns a decision."""
+    if now.tzinfo is None:
+        raise ValueError("decide() needs a tz-aware now")  # a naive one would read as local
     index = index_of(config)
     pools = config.pools
     region = customer_region(ticket.customer, config.country_regions)
@@ -137,7 +141,7 @@ def decide(
         chosen, fallback, opens_at = _fall_back(
             table, index, config, allowed, qualified, open_now & full_mask, load, minute
         )
-        reasons.append(_fallback_reason(fallback, pools[chosen].id, opens_at))
+        reasons.append(_fallback_reason(fallback, pools[chosen].id, opens_at, now))
     pool = pools[chosen]
     priority = rule.priority or ticket.priority
     sla = (
@@ -230,30 +234,38 @@ def _fall_back(
     schedule = config.schedule_index
     # The rule's own qualified targets first, then any qualified pool, then any pool the
     # ticket's data may go to: each group only if the one before has no opening at all.
-    groups: tuple[Callable[[], list[int]], ...] = (
-        lambda: [i for i in table.order if (table.target_mask & allowed & qualified) >> i & 1],
-        lambda: _bits(allowed & qualified),
-        lambda: _bits(allowed),
+    groups: tuple[tuple[str, Callable[[], list[int]]], ...] = (
+        (
+            "opens_soonest",
+            lambda: [i for i in table.order if (table.target_mask & allowed & qualified) >> i & 1],
+        ),
+        ("opens_soonest", lambda: _bits(allowed & qualified)),
+        ("unqualified" if not allowed & qualified else "unstaffed", lambda: _bits(allowed)),
     )
-    for group in groups:
+    for fallback, group in groups:
         best: tuple[int, int] | None = None
         for i in group():
             at = schedule.next_open(i, minute)
             if at is not None and (best is None or at < best[0]):
                 best = (at, i)
         if best is not None:
-            return best[1], "opens_soonest", minute_to_datetime(best[0])
+            return best[1], fallback, minute_to_datetime(best[0])
     return _bits(allowed)[0], "unstaffed", None
 
 
-def _fallback_reason(fallback: str, pool_id: str, opens_at: datetime | None) -> str:
+def _fallback_reason(fallback: str, pool_id: str, opens_at: datetime | None, now: datetime) -> str:
     if fallback == "over_capacity":
         return f"every qualified pool open is at capacity: {pool_id} is least loaded"
     if fallback == "catch_all":
         return f"no eligible pool open: catch-all {pool_id}"
-    if fallback == "opens_soonest" and opens_at is not None:
-        return f"no eligible pool open: {pool_id} opens soonest, at {opens_at.isoformat()}"
-    return f"no allowed pool opens within six weeks: {pool_id}"
+    if opens_at is None:
+        return f"no allowed pool opens within six weeks: {pool_id}"
+    when = "open now" if opens_at <= now else f"opens soonest, at {opens_at.isoformat()}"
+    if fallback == "unqualified":
+        return f"no allowed pool has this language, tier and category: {pool_id} {when}"
+    if fallback == "unstaffed":
+        return f"no qualified pool opens within six weeks: {pool_id} {when}"
+    return f"no eligible pool open: {pool_id} {when}"
 
 
 def _escalation(

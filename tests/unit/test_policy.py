@@ -129,6 +129,23 @@ def test_capacity_and_over_capacity(config: RoutingConfig) -> None:
     assert evening.excluded["andes-bpo"] == "at capacity (80/80)"
 
 
+def test_unqualified_ticket_still_goes_somewhere_allowed(config: RoutingConfig) -> None:
+    d = decide(ticket(), predict(language="fr"), config, {}, NIGHT)
+    assert (d.pool_id, d.fallback, d.opens_at) == (
+        "pacific-night", "unqualified", datetime(2025, 3, 5, 5, 10, tzinfo=UTC)
+    )  # fmt: skip
+    assert d.reasons[-1] == (
+        "no allowed pool has this language, tier and category: pacific-night open now"
+    )
+    eu = decide(ticket(customer=DE), predict(language="fr"), config, {}, NIGHT)
+    assert (eu.pool_id, eu.fallback) == ("eu-dublin", "unqualified")
+
+
+def test_naive_now_is_refused(config: RoutingConfig) -> None:
+    with pytest.raises(ValueError, match="tz-aware"):
+        decide(ticket(), predict(), config, {}, NIGHT.replace(tzinfo=None))
+
+
 def test_catch_all_when_nothing_is_open(doc: dict[str, Any]) -> None:
     data = copy.deepcopy(doc)
     data["catch_all"] = "hq-tier2"

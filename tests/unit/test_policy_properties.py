@@ -156,6 +156,13 @@ class Oracle:
     def allowed(self, pool: Pool) -> bool:
         return pool.allows_region(self.region) and (not self.in_house or pool.kind == "in_house")
 
+    def qualified(self, pool: Pool) -> bool:
+        return (
+            self.p.language in pool.languages
+            and self.tier in pool.tiers
+            and pool.serves_category(self.p.category)
+        )
+
     def targets(self) -> list[Pool]:
         if self.rule.pools == ("*",):
             return list(self.config.pools)
@@ -166,9 +173,7 @@ class Oracle:
             pool
             for pool in self.targets()
             if self.allowed(pool)
-            and self.p.language in pool.languages
-            and self.tier in pool.tiers
-            and pool.serves_category(self.p.category)
+            and self.qualified(pool)
             and is_open_at(pool.schedule, pool.closures, pool.zone, self.now)
             and load.get(pool.id, 0) < pool.capacity
         ]
@@ -206,8 +211,15 @@ def test_decision_follows_the_policy(
         assert chosen in eligible
         _check_strategy(decision, oracle, eligible, load)
     else:
-        assert decision.fallback in {"over_capacity", "catch_all", "opens_soonest", "unstaffed"}
-    if decision.fallback == "opens_soonest":
+        assert decision.fallback in {
+            "over_capacity", "catch_all", "opens_soonest", "unqualified", "unstaffed"
+        }  # fmt: skip
+    lawful = [p for p in config.pools if oracle.qualified(p) and oracle.allowed(p)]
+    if decision.fallback == "unqualified":
+        assert not lawful
+    if not lawful:
+        assert decision.fallback in {"catch_all", "unqualified", "unstaffed"}
+    if decision.fallback in {"opens_soonest", "unqualified"} or decision.opens_at:
         assert decision.opens_at is not None and decision.opens_at > now - timedelta(minutes=1)
         assert is_open_at(chosen.schedule, chosen.closures, chosen.zone, decision.opens_at)
         before = decision.opens_at - timedelta(minutes=1)
