@@ -80,7 +80,8 @@ class Decision:
     ``excluded`` maps every pool not chosen to one line saying why; ``fallback``
     says how the pool was found when no qualified pool was open (``None`` when
     one was): ``"opens_soonest"`` (then ``opens_at`` says when), ``"catch_all"``,
-    ``"over_capacity"`` (qualified pools are open but full) or ``"unstaffed"``.
+    ``"over_capacity"`` (qualified pools are open but full), ``"unqualified"`` (no
+    allowed pool has the language, tier and category) or ``"unstaffed"``.
     """
 
     ticket_id: str
