@@ -71,7 +71,8 @@ def build_assignment(
 def for_pool(assignment: Mapping[str, Any], mask: MaskFn) -> dict[str, Any]:
     """The copy a pool may see: the ticket masked when its data access is ``masked``."""
     out = dict(assignment)
-    if assignment.get("data_access") == "masked":
+    masked = assignment.get("data_access") == "masked"
+    if masked:
         out["ticket"] = mask(assignment["ticket"])
-        out["ticket_masked"] = True
+    out["ticket_masked"] = masked
     return out

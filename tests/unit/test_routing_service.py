@@ -1,0 +1,113 @@
+"""The routing step with in-memory ports: idempotency, take-over and retries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from classifiers.types import Classifier, ClassifierInput, Prediction
+from router.config import load_config
+from router.current import Current
+from router.masking import mask_ticket
+from router.metrics import Metrics
+from router.routing_service import Pending, TicketRouter
+from router.ticket_schema import ticket_from_object
+from tests.conftest import EXAMPLE_CONFIG
+from tests.fakes import MemoryPublisher, MemoryTicketStore
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday afternoon: pools open
+
+
+class FixedClassifier:
+    """Predicts English tier-1 billing for everything (the model is not under test)."""
+
+    version = "fixed-1"
+
+    def predict(self, items: Sequence[ClassifierInput]) -> list[Prediction]:
+        return [
+            Prediction("en", 0.99, "tier1", 0.9, "billing", 0.9, "UTC", "none", self.version)
+            for _ in items
+        ]
+
+
+def _router(store: MemoryTicketStore, publisher: MemoryPublisher) -> TicketRouter:
+    return TicketRouter(
+        store=store,
+        publisher=publisher,
+        model=Current[Classifier](FixedClassifier()),
+        config=Current(load_config(EXAMPLE_CONFIG)),
+        metrics=Metrics(),
+        mask=mask_ticket,
+        claim_ttl_ms=1000,
+        clock=lambda: NOW,
+    )
+
+
+def _pending(ticket_id: str, owner: str) -> Pending:
+    ticket = ticket_from_object(
+        {"id": ticket_id, "subject": "Refund", "body": "Charged twice, email me at a@b.co"}
+    )
+    return Pending(ticket, owner, NOW, time.monotonic())
+
+
+async def test_same_id_twice_in_one_batch_is_assigned_once() -> None:
+    store, publisher = MemoryTicketStore(), MemoryPublisher()
+    outcomes = await _router(store, publisher).route_batch(
+        [_pending("A", "o1"), _pending("B", "o2"), _pending("A", "o3")]
+    )
+    assert [o.status for o in outcomes] == ["assigned", "assigned", "duplicate"]
+    assert sorted(t for _, t, _ in publisher.published) == ["A", "B"]
+
+
+async def test_redelivery_after_assignment_is_a_duplicate() -> None:
+    store, publisher = MemoryTicketStore(), MemoryPublisher()
+    router = _router(store, publisher)
+    await router.route_batch([_pending("A", "o1")])
+    [again] = await router.route_batch([_pending("A", "o2")])
+    assert again.status == "duplicate"
+    assert len(publisher.published) == 1
+
+
+async def test_a_dead_owners_claim_is_taken_over_with_its_stored_decision() -> None:
+    store, publisher = MemoryTicketStore(now_ms=0), MemoryPublisher()
+    router = _router(store, publisher)
+    stored = orjson.dumps({"pool_id": "andes-bpo", "data_access": "full", "ticket": {}})
+    # A replica claimed the ticket, stored its decision and died before publishing.
+    await store.claim_many([("A", "dead-replica", stored)], ttl_ms=1000)
+    store.now_ms = 5000  # its claim has expired
+    [outcome] = await router.route_batch([_pending("A", "o2")])
+    assert outcome.status == "assigned"
+    assert outcome.pool_id == "andes-bpo"  # the stored decision, not a new one
+    assert [(p, t) for p, t, _ in publisher.published] == [("andes-bpo", "A")]
+
+
+async def test_transient_failures_ask_for_a_retry_then_succeed_once() -> None:
+    store, publisher = MemoryTicketStore(fail_next=1), MemoryPublisher(fail_next=1)
+    router = _router(store, publisher)
+    batch = [_pending("A", "o1")]
+    first = await router.route_batch(batch)  # Redis down
+    second = await router.route_batch(batch)  # broker down
+    third = await router.route_batch(batch)
+    assert [o.status for o in (*first, *second, *third)] == ["retry", "retry", "assigned"]
+    assert len(publisher.published) == 1
+
+
+@pytest.mark.parametrize("access", ["masked", "full"])
+async def test_masked_pools_get_the_ticket_masked(access: str) -> None:
+    store, publisher = MemoryTicketStore(), MemoryPublisher()
+    stored = orjson.dumps(
+        {"pool_id": "p", "data_access": access, "ticket": {"id": "A", "body": "write to a@b.co"}}
+    )
+    await store.claim_many([("A", "gone", stored)], ttl_ms=-1)
+    await _router(store, publisher).route_batch([_pending("A", "o1")])
+    [(_, _, body)] = publisher.published
+    sent = orjson.loads(body)
+    assert ("a@b.co" in sent["ticket"]["body"]) is (access == "full")
+    assert sent["ticket_masked"] is (access == "masked")
+    # What Redis keeps for ops stays unmasked.
+    record = await store.get("A")
+    assert record is not None and b"a@b.co" in record.record
