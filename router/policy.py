@@ -272,6 +272,8 @@ def _escalation(
     config: RoutingConfig, steps: tuple[EscalationStep, ...], allowed: int
 ) -> tuple[EscalationStep, ...]:
     """Escalation steps limited to pools the ticket's data may go to."""
+    if not steps:
+        return steps
     out = []
     for step in steps:
         pools = tuple(p for p in step.pools if allowed >> config.pool_index(p) & 1)
