@@ -151,6 +151,7 @@ class InboundConsumer:
                         await self._dead_letter(message, f"internal error: {exc!r}", "internal")
                     return
                 await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
                 continue
             retry = []
             for (message, p), outcome in zip(pending, outcomes, strict=True):

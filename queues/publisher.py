@@ -11,12 +11,22 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 from aio_pika.exceptions import AMQPError, DeliveryError
 from aiormq.exceptions import AMQPError as LowAMQPError
+from aiormq.exceptions import ChannelInvalidStateError
 
 from router.errors import TransientError
 
 ERROR_HEADER = "x-router-error"
 
-_BROKER_ERRORS = (AMQPError, LowAMQPError, DeliveryError, ConnectionError, asyncio.TimeoutError)
+# Everything publishing raises while the connection is down or being re-established
+# (the robust channel reports "closed" with ChannelInvalidStateError, a RuntimeError).
+_BROKER_ERRORS = (
+    AMQPError,
+    LowAMQPError,
+    DeliveryError,
+    ChannelInvalidStateError,
+    ConnectionError,
+    asyncio.TimeoutError,
+)
 
 
 class AmqpPublisher:
