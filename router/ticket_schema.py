@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from router.domain import Customer, Ticket
 from router.errors import InvalidInput
+from router.masking import contains_card_data
 
 _LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 
@@ -146,7 +147,15 @@ def ticket_from_object(data: Any) -> Ticket:
         source=model.source,
         metadata=model.metadata,
         raw=data,
+        flags=content_flags(model.subject, model.body),
     )
+
+
+def content_flags(subject: str, body: str) -> frozenset[str]:
+    """Facts about the content that restrict where a ticket may go (rules match them)."""
+    if contains_card_data(subject) or contains_card_data(body):
+        return frozenset({"contains_card_data"})
+    return frozenset()
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

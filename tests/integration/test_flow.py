@@ -128,3 +128,16 @@ async def test_assignment_carries_the_decision_and_the_ticket(
     assert assignment["model_version"] == service.app[K.MODEL].value.version
     assert assignment["ticket"]["x_platform_field"] == {"keep": True}
     assert assignment["reasons"]
+
+
+async def test_card_data_stays_in_house(
+    service: RunningService, amqp: AbstractRobustConnection, names: Names
+) -> None:
+    ticket = make_tickets(1, seed=7)[0] | {"body": "Please charge 4111 1111 1111 1111 again."}
+    channel = await amqp.channel()
+    await publish(channel, names, [orjson.dumps(ticket)])
+    await wait_for(lambda: _settled(service, 1), what="one ticket processed")
+    per_pool = await drain_pools(channel, names, service.app[K.CONFIG].value.pool_ids)
+    [assignment] = [a for per in per_pool.values() for a in per]
+    assert assignment["rule"] == "card-data"
+    assert assignment["pool_kind"] == "in_house"

@@ -155,3 +155,10 @@ def test_any_json_object_is_a_ticket_or_a_named_error(data: dict[str, Any]) -> N
     else:
         assert ticket.id == data["id"]
         assert ticket.text.strip()
+
+
+def test_card_numbers_flag_the_ticket() -> None:
+    card = ticket_from_object({"id": "a", "body": "my card 4111 1111 1111 1111 was charged"})
+    order = ticket_from_object({"id": "b", "body": "order 4111 1111 1111 1112 is late"})
+    assert card.flags == frozenset({"contains_card_data"})
+    assert order.flags == frozenset()  # fails the Luhn check: an order number
