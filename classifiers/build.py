@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from classifiers.errors import ModelError
+from classifiers.evaluation import evaluate_head
 from classifiers.langid import LANGUAGE_SPEC, train_language_head
 from classifiers.store import (
     load_head,
@@ -22,9 +23,10 @@ from classifiers.store import (
     write_manifest,
 )
 from classifiers.synth import generate_tickets, ticket_text
-from classifiers.training import TOPIC_SPEC, evaluate_head, train_head
+from classifiers.training import TOPIC_SPEC, train_head
 
 Progress = Callable[[str], None]
+LABEL_NOISE = 0.03
 
 
 def build_default_model(
@@ -54,11 +56,14 @@ def build_default_model(
             {"data": "wordfreq 'best' word lists", "metrics": lang_figures},
         )
         say(f"generating {n} synthetic tickets (seed {seed})")
-        tickets = generate_tickets(n, seed)
+        # A few wrong labels, as in any real export, so the fitted temperature
+        # does not claim certainty; the check set keeps every label true.
+        tickets = generate_tickets(n, seed, label_noise=LABEL_NOISE)
         test = generate_tickets(max(n // 5, 50), seed + 1)
         texts = [ticket_text(t) for t in tickets]
         test_texts = [ticket_text(t) for t in test]
         data_hash = hashlib.sha256(orjson.dumps(tickets)).hexdigest()
+        source = f"classifiers.synth.generate_tickets({n}, {seed}, label_noise={LABEL_NOISE})"
         for task in ("tier", "category"):
             say(f"{task}: training")
             labels = [t["labels"][task] for t in tickets]
@@ -71,10 +76,7 @@ def build_default_model(
             figures["metrics"] = {
                 k: metrics[k] for k in ("n", "accuracy", "macro_f1", "expected_calibration_error")
             }
-            figures.update(
-                data=f"classifiers.synth.generate_tickets(n={n}, seed={seed})",
-                data_sha256=data_hash,
-            )
+            figures.update(data=source, data_sha256=data_hash)
             save_head(work, manifest, task, TOPIC_SPEC, head, figures)
         manifest["build_seconds"] = round(time.perf_counter() - started, 1)
         write_manifest(work, manifest)

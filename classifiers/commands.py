@@ -18,9 +18,10 @@ import orjson
 from classifiers.build import build_default_model, train_into
 from classifiers.datasets import input_from_json, read_examples
 from classifiers.errors import ClassifierError
+from classifiers.evaluation import cross_validate, evaluate_head
 from classifiers.paths import default_model_dir
 from classifiers.store import load_head, read_manifest
-from classifiers.training import cross_validate, evaluate_head, train_head
+from classifiers.training import DEFAULT_C, train_head
 from classifiers.types import ClassifierInput
 
 BATCH = 256
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="model whose other heads seed a new folder (default: the model in "
         "ROUTER_MODEL_DIR or the shipped one)",
     )
-    p.add_argument("--c", type=float, default=20.0, help="inverse regularisation strength")
+    p.add_argument("--c", type=float, default=DEFAULT_C, help="inverse regularisation strength")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
 
@@ -74,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="SHARE",
         help="train on 1-SHARE of the data, score on SHARE",
     )
-    p.add_argument("--c", type=float, default=20.0)
+    p.add_argument("--c", type=float, default=DEFAULT_C)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_evaluate)
 

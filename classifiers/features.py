@@ -1,30 +1,26 @@
 """Hashed n-gram features for a whole batch of texts, computed with numpy.
 
 Why not ``sklearn.feature_extraction.text.HashingVectorizer``: it tokenises and
-hashes one document at a time in Python-level loops, which costs tens of
-microseconds per ticket. Here the whole batch is joined into one string, cleaned
-with one regex pass, turned into a code-point array, and every n-gram hash is a
-handful of vectorised multiply-adds over that array, so one call serves a batch
-of 256 tickets in about the time sklearn spends on a few.
+hashes one document at a time in Python-level loops, tens of microseconds per
+ticket. Here the batch is one code-point array (:mod:`classifiers.textclean`)
+and each n-gram order is a few vectorised multiply-adds over it. Heads that
+read different features still share one pass: :func:`featurize_many` hashes
+the union of what they need once and hands each head its part.
 
-The features (identical at training and at prediction time):
+Feature kinds (identical at training and at prediction time):
 
 * character n-grams inside words, framed by spaces like ``char_wb``
-  (``" ab"``, ``"abc"``, ``"bc "``),
-* whole words, and optionally word bigrams,
+  (``" ab"``, ``"abc"``, ``"bc "``), of the orders in ``char_orders``;
+* whole words, and optionally word bigrams;
 
-hashed into ``2**bits`` buckets, each document scaled to unit length by
-``1 / sqrt(number of n-grams)`` (or raw counts for Naive Bayes training).
-Text is lower-cased; URLs, e-mail addresses, quoted reply lines and signatures
-are removed and every non-letter becomes a space, so contact details and order
-numbers do not sway the predictions.
+hashed into ``2**bits`` buckets. Rows are scaled by ``1 / sqrt(number of
+n-grams)`` when ``normalise`` (linear models), else hold counts (Naive Bayes).
+``max_chars`` keeps only n-grams starting in a document's first characters.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -33,43 +29,32 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-SEP = 0
-SPACE = 32
-DIGIT = ord("0")
-# Code points above this are emoji, historic scripts and rare CJK extensions:
-# treated as spaces, which keeps the lookup tables small.
-TABLE_SIZE = 0x30000
+from classifiers.textclean import SEP, SPACE, Prepared, letters_only, prepare
+
+__all__ = ["FeatureSpec", "Prepared", "featurize", "featurize_many", "prepare"]
 
 # Odd 64-bit constants: P is the polynomial base of the rolling hash (odd, so
 # it has an inverse modulo 2**64), MIX spreads hashes before the top bits are
-# taken (Fibonacci hashing), the salts keep feature kinds apart.
+# taken (Fibonacci hashing), the salts keep words and bigrams apart from n-grams.
 P = np.uint64(0x100000001B3)
 P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 MIX = np.uint64(0x9E3779B97F4A7C15)
 WORD_SALT = np.uint64(0x51ED270B27A3F1C5)
 BIGRAM_SALT = np.uint64(0x2545F4914F6CDD1D)
 BIGRAM_MUL = np.uint64(0xD6E8FEB86659FD93)
-ORDER_SALT = np.uint64(0x7FB5D329728EA185)
 
-# One pass removes what says nothing about language or topic: links, addresses,
-# @handles, quoted reply lines and everything after a signature delimiter.
-NOISE = re.compile(
-    r"""
-      (?:https?://|www\.)[^\s\x00]+            # URLs
-    | [\w.+-]+@[\w-]+(?:\.[\w-]+)+             # e-mail addresses
-    | (?<!\w)@\w+                              # handles
-    | (?m:^[ \t]*>[^\n\x00]*)                  # quoted reply lines
-    | \n[ \t]*--[ \t]*\n[^\x00]*               # signature block (RFC 3676 "-- ")
-    """,
-    re.VERBOSE,
-)
+# Feature kinds: a positive number is a character n-gram order.
+WORDS = 0
+BIGRAMS = -1
+
+Ints = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
-    """Which features to hash, and into how many buckets."""
+    """Which features a head reads, and into how many buckets they are hashed."""
 
-    char_orders: tuple[int, ...] = (1, 2, 3, 4)
+    char_orders: tuple[int, ...] = (3, 5)
     words: bool = True
     word_bigrams: bool = False
     digits: bool = False
@@ -81,6 +66,12 @@ class FeatureSpec:
     def n_features(self) -> int:
         """The width of the feature matrix."""
         return 1 << self.bits
+
+    @property
+    def kinds(self) -> tuple[int, ...]:
+        """The feature kinds this spec reads."""
+        extra = ((WORDS,) if self.words else ()) + ((BIGRAMS,) if self.word_bigrams else ())
+        return tuple(self.char_orders) + extra
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for the model manifest)."""
@@ -102,17 +93,131 @@ class FeatureSpec:
         )
 
 
-@functools.cache
-def _char_classes() -> npt.NDArray[np.uint8]:
-    """Per code point: 1 letter or mark, 2 digit, 0 anything else (built once)."""
-    table = np.zeros(TABLE_SIZE, dtype=np.uint8)
-    for cp in range(TABLE_SIZE):
-        cat = unicodedata.category(chr(cp))
-        if cat[0] in "LM":
-            table[cp] = 1
-        elif cat == "Nd":
-            table[cp] = 2
-    return table
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """Occurrences of one feature kind, in document order."""
+
+    bucket: Ints
+    doc: Ints
+    offset: Ints | None  # start within the document, when some spec truncates
+
+
+def featurize(
+    texts: Prepared | Sequence[str], spec: FeatureSpec, *, normalise: bool | None = None
+) -> sparse.csr_matrix:
+    """The hashed feature matrix of ``texts``: one row per text, ``2**bits`` columns.
+
+    ``normalise`` overrides ``spec.normalise``. Duplicate columns within a row
+    are left unsummed: products with a weight matrix do not need it.
+    """
+    return featurize_many(texts, [spec], normalise=normalise)[0]
+
+
+def featurize_many(
+    texts: Prepared | Sequence[str],
+    specs: Sequence[FeatureSpec],
+    *,
+    normalise: bool | None = None,
+) -> list[sparse.csr_matrix]:
+    """One feature matrix per spec, hashing what the specs share only once."""
+    batch = texts if isinstance(texts, Prepared) else prepare(texts)
+    out: dict[int, sparse.csr_matrix] = {}
+    groups: dict[tuple[bool, int], list[int]] = {}
+    for i, spec in enumerate(specs):
+        groups.setdefault((spec.digits, spec.bits), []).append(i)
+    for (digits, bits), members in groups.items():
+        kinds = sorted({k for i in members for k in specs[i].kinds}, reverse=True)
+        cut = {k for i in members if specs[i].max_chars > 0 for k in specs[i].kinds}
+        found = _occurrences(batch, digits, bits, kinds, cut)
+        for i in members:
+            scale = specs[i].normalise if normalise is None else normalise
+            out[i] = _matrix(found, specs[i], batch.n_docs, scale)
+    return [out[i] for i in range(len(specs))]
+
+
+def _matrix(
+    found: dict[int, _Found], spec: FeatureSpec, n_docs: int, normalise: bool
+) -> sparse.csr_matrix:
+    """Assemble one spec's CSR matrix from the shared occurrences."""
+    buckets: list[Ints] = []
+    docs: list[Ints] = []
+    for kind in spec.kinds:
+        part = found[kind]
+        if spec.max_chars > 0 and part.offset is not None:
+            keep = part.offset < spec.max_chars
+            buckets.append(part.bucket[keep])
+            docs.append(part.doc[keep])
+        else:
+            buckets.append(part.bucket)
+            docs.append(part.doc)
+    doc = np.concatenate(docs) if docs else np.zeros(0, np.int32)
+    # Each part is sorted by document already; a stable sort merges the runs
+    # (timsort), which was quicker than every re-layout tried.
+    order = np.argsort(doc, kind="stable")
+    bucket = np.concatenate(buckets)[order] if buckets else np.zeros(0, np.int32)
+    counts = np.bincount(doc, minlength=n_docs)
+    indptr = np.concatenate(([0], np.cumsum(counts)))
+    if normalise:
+        scale = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
+        data = np.repeat(scale, counts)
+    else:
+        data = np.ones(bucket.size, dtype=np.float32)
+    return sparse.csr_matrix((data, bucket, indptr), shape=(n_docs, spec.n_features))
+
+
+def _occurrences(
+    batch: Prepared, digits: bool, bits: int, kinds: Sequence[int], cut: set[int]
+) -> dict[int, _Found]:
+    """Bucket, document (and offset, for kinds in ``cut``) of every occurrence."""
+    cps, _ = letters_only(batch, digits)
+    c = cps.astype(np.uint64)
+    is_sep = cps == SEP
+    is_space = cps == SPACE
+    boundary = is_space | is_sep
+    # sep_cum[i]: separators before position i, i.e. the document of position i.
+    sep_cum = np.concatenate(([0], np.cumsum(is_sep, dtype=np.int32)))
+    bound_cum = np.concatenate(([0], np.cumsum(boundary, dtype=np.int32)))
+    doc_start = np.concatenate(([0], np.flatnonzero(is_sep) + 1)).astype(np.int32)
+    shift = np.uint64(64 - bits)
+    found: dict[int, _Found] = {}
+
+    def keep(kind: int, h: npt.NDArray[np.uint64], idx: npt.NDArray[np.intp]) -> None:
+        doc = sep_cum[idx]
+        offset = (idx - doc_start[doc]).astype(np.int32) if kind in cut else None
+        found[kind] = _Found((h * MIX >> shift).astype(np.int32), doc, offset)
+
+    orders = [k for k in kinds if k > 0]
+    with np.errstate(over="ignore"):
+        h = c
+        for n in range(1, max(orders, default=0) + 1):
+            if n > 1:
+                h = h[:-1] * P + c[n - 1 :]
+            if n not in orders:
+                continue
+            count = h.size
+            # Inside one word: spaces (or a SEP) only at the first or last place.
+            # Every SEP sits between two spaces, so for n >= 3 "no boundary
+            # inside" also keeps n-grams from crossing documents.
+            if n == 1:
+                ok = ~boundary
+            elif n == 2:
+                ok = ~(boundary[:-1] & boundary[1:])
+            else:
+                ok = bound_cum[n - 1 : n - 1 + count] == bound_cum[1 : 1 + count]
+            idx = np.flatnonzero(ok)
+            # Different orders give different polynomials, so no salt is needed.
+            keep(n, h[idx], idx)
+        if WORDS in kinds or BIGRAMS in kinds:
+            word_h, starts = _word_hashes(c, boundary)
+            if WORDS in kinds:
+                # The salt keeps a word apart from the same letters as an n-gram.
+                keep(WORDS, word_h + WORD_SALT, starts)
+            if BIGRAMS in kinds:
+                word_doc = sep_cum[starts]
+                same = np.flatnonzero(word_doc[1:] == word_doc[:-1])
+                big = word_h[same] * BIGRAM_MUL + word_h[same + 1] + BIGRAM_SALT
+                keep(BIGRAMS, big, starts[same])
+    return found
 
 
 @functools.cache
@@ -127,144 +232,21 @@ def _powers(length: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]
     return pos_k, neg_k
 
 
-def clean(texts: Sequence[str], spec: FeatureSpec) -> tuple[npt.NDArray[np.uint32], int]:
-    """The batch as one code-point array: ``SEP " doc " SEP " doc " ...``.
-
-    Returns the array and the number of documents. Non-letters become single
-    spaces, so every document is framed by one space on each side.
-    """
-    joined = " \x00 ".join(texts)
-    if joined.count("\x00") != len(texts) - 1:
-        # A NUL inside a ticket would split it in two: drop them first.
-        joined = " \x00 ".join(t.replace("\x00", " ") for t in texts)
-    joined = NOISE.sub(" ", joined).lower()
-    raw = np.frombuffer((" " + joined + " ").encode("utf-32-le"), dtype=np.uint32)
-    cls = _char_classes()[np.minimum(raw, TABLE_SIZE - 1)]
-    cps = np.where(cls == 1, raw, np.uint32(SPACE))
-    if spec.digits:
-        cps[cls == 2] = DIGIT
-    cps[raw == SEP] = SEP
-    is_space = cps == SPACE
-    keep = ~(is_space & np.concatenate(([False], is_space[:-1])))
-    cps = cps[keep]
-    if spec.max_chars > 0:
-        cps = _truncate(cps, spec.max_chars)
-    return cps, len(texts)
-
-
-def _truncate(cps: npt.NDArray[np.uint32], max_chars: int) -> npt.NDArray[np.uint32]:
-    """Keep the first ``max_chars`` characters of each document (plus its frame)."""
-    is_sep = cps == SEP
-    starts = np.concatenate(([0], np.flatnonzero(is_sep) + 1))
-    doc = np.cumsum(is_sep)
-    pos = np.arange(cps.size) - starts[doc]
-    keep = is_sep | (pos < max_chars)
-    out: npt.NDArray[np.uint32] = cps[keep]
-    # Re-frame documents that were cut: the character before each SEP and the
-    # last one must be a space so the last word ends like any other.
-    ends = np.concatenate((np.flatnonzero(out == SEP) - 1, [out.size - 1]))
-    ends = ends[ends >= 0]
-    out[ends] = np.where(out[ends] == SEP, SEP, SPACE)
-    return out
-
-
-def hashed_ngrams(
-    texts: Sequence[str], spec: FeatureSpec
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
-    """Document index and bucket of every n-gram occurrence in ``texts``."""
-    cps, n_docs = clean(texts, spec)
-    length = cps.size
-    c = cps.astype(np.uint64)
-    is_sep = cps == SEP
-    is_space = cps == SPACE
-    sep_cum = np.concatenate(([0], np.cumsum(is_sep)))
-    space_cum = np.concatenate(([0], np.cumsum(is_space)))
-    shift = np.uint64(64 - spec.bits)
-    docs: list[npt.NDArray[np.int64]] = []
-    buckets: list[npt.NDArray[np.int64]] = []
-    with np.errstate(over="ignore"):
-        h = c.copy()
-        max_order = max(spec.char_orders, default=0)
-        for n in range(1, max_order + 1):
-            if n > 1:
-                h = h[:-1] * P + c[n - 1 :]
-            if n not in spec.char_orders:
-                continue
-            count = length - n + 1
-            if count <= 0:
-                break
-            start = np.arange(count)
-            # Inside one document, no space except at the first or last place.
-            valid = sep_cum[start + n] == sep_cum[start]
-            if n > 2:
-                valid &= space_cum[start + n - 1] == space_cum[start + 1]
-            if n == 1:
-                valid &= ~is_space[:count]
-            idx = np.flatnonzero(valid)
-            salt = ORDER_SALT * np.uint64(n)
-            buckets.append(((h[idx] + salt) * MIX >> shift).astype(np.int64))
-            docs.append(sep_cum[idx])
-        if spec.words or spec.word_bigrams:
-            word_h, word_doc = _word_hashes(c, is_sep, is_space, sep_cum)
-            if spec.words:
-                buckets.append(((word_h + WORD_SALT) * MIX >> shift).astype(np.int64))
-                docs.append(word_doc)
-            if spec.word_bigrams and word_h.size > 1:
-                same = np.flatnonzero(word_doc[1:] == word_doc[:-1])
-                big = word_h[same] * BIGRAM_MUL + word_h[same + 1] + BIGRAM_SALT
-                buckets.append((big * MIX >> shift).astype(np.int64))
-                docs.append(word_doc[same])
-    if not docs:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), n_docs
-    return np.concatenate(docs), np.concatenate(buckets), n_docs
-
-
 def _word_hashes(
-    c: npt.NDArray[np.uint64],
-    is_sep: npt.NDArray[np.bool_],
-    is_space: npt.NDArray[np.bool_],
-    sep_cum: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Polynomial hash and document of every word, all at once.
+    c: npt.NDArray[np.uint64], boundary: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
+    """Polynomial hash and start position of every word, all at once.
 
     With ``S[j] = sum_{k<j} c[k] * P**-k`` the hash of ``c[s:e]`` is
     ``P**(e-1) * (S[e] - S[s])`` modulo 2**64: one cumulative sum serves every
     word, whatever its length.
     """
     length = c.size
-    boundary = is_sep | is_space
     letter = ~boundary
-    prev_b = np.concatenate(([True], boundary[:-1]))
-    next_b = np.concatenate((boundary[1:], [True]))
-    starts = np.flatnonzero(letter & prev_b)
-    ends = np.flatnonzero(letter & next_b) + 1
-    size = 1 << max(1, length.bit_length())
-    pos, neg = _powers(size)
+    starts = np.flatnonzero(letter & np.concatenate(([True], boundary[:-1])))
+    ends = np.flatnonzero(letter & np.concatenate((boundary[1:], [True]))) + 1
+    pos, neg = _powers(1 << max(1, length.bit_length()))
     with np.errstate(over="ignore"):
         s = np.concatenate(([np.uint64(0)], np.cumsum(c * neg[:length], dtype=np.uint64)))
         hashes = pos[ends - 1] * (s[ends] - s[starts])
-    return hashes, sep_cum[starts]
-
-
-def featurize(
-    texts: Sequence[str], spec: FeatureSpec, *, normalise: bool | None = None
-) -> sparse.csr_matrix:
-    """The hashed feature matrix of ``texts``: one row per text, ``2**bits`` columns.
-
-    Rows are scaled to ``1 / sqrt(n-grams in the row)`` when ``spec.normalise``
-    (or ``normalise``, which overrides it); otherwise they hold raw counts, which
-    is what a Naive Bayes head needs. Duplicate column entries within a
-    row are left unsummed: products with a weight matrix do not need it.
-    """
-    doc, bucket, n_docs = hashed_ngrams(texts, spec)
-    order = np.argsort(doc, kind="stable")
-    counts = np.bincount(doc, minlength=n_docs)
-    indptr = np.concatenate(([0], np.cumsum(counts)))
-    if spec.normalise if normalise is None else normalise:
-        scale = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
-        data = np.repeat(scale, counts)
-    else:
-        data = np.ones(doc.size, dtype=np.float32)
-    return sparse.csr_matrix(
-        (data, bucket[order].astype(np.int32), indptr), shape=(n_docs, spec.n_features)
-    )
+    return hashes, starts

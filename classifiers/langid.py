@@ -26,13 +26,16 @@ from classifiers.linear import LinearHead, fit_temperature
 # (Filipino) is reported as "tl", the ISO 639-1 code of Tagalog it is based on.
 WORDFREQ_CODES: dict[str, str] = {"fil": "tl", "sh": "hr"}
 
+# Orders 1, 3 and 5 rather than 1-5: overlapping orders repeat the same
+# evidence, which Naive Bayes counts several times; skipping 2 and 4 was both
+# faster and more accurate on held-out text.
 LANGUAGE_SPEC = FeatureSpec(
-    char_orders=(1, 2, 3, 4),
+    char_orders=(1, 3, 5),
     words=True,
     word_bigrams=False,
     digits=False,
     bits=18,
-    max_chars=240,
+    max_chars=200,
     normalise=False,
 )
 
@@ -75,7 +78,7 @@ def pseudo_sentences(
 def train_language_head(
     *,
     n_words: int = 30000,
-    alpha: float = 0.05,
+    alpha: float = 0.01,
     calibration_texts: int = 150,
     seed: int = 0,
     spec: FeatureSpec = LANGUAGE_SPEC,

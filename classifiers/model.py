@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scipy import sparse
-
 from classifiers.errors import ModelError
-from classifiers.features import FeatureSpec, featurize
+from classifiers.features import FeatureSpec, featurize_many, prepare
+from classifiers.linear import StackedHeads
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.timezones import resolve_timezone
 from classifiers.types import ClassifierInput, Prediction
@@ -36,6 +35,14 @@ class ModelBundle:
             "".join(f"{t}:{heads[t].info['sha256']};" for t in sorted(heads)).encode()
         ).hexdigest()
         self._version = f"{manifest.get('name', 'model')}-{digest[:12]}"
+        # Heads reading the same features share one feature pass and one product.
+        by_spec: dict[FeatureSpec, list[str]] = {}
+        for task in REQUIRED_HEADS:
+            by_spec.setdefault(heads[task].spec, []).append(task)
+        self._groups = [
+            (spec, tasks, StackedHeads([heads[t].head for t in tasks]))
+            for spec, tasks in by_spec.items()
+        ]
 
     @property
     def version(self) -> str:
@@ -46,16 +53,14 @@ class ModelBundle:
         """One prediction per input, in order."""
         if not items:
             return []
-        texts = [item.text for item in items]
-        features: dict[FeatureSpec, sparse.csr_matrix] = {}
+        batch = prepare([item.text for item in items])
         results: dict[str, tuple[list[str], list[float]]] = {}
-        for task in REQUIRED_HEADS:
-            stored = self.heads[task]
-            if stored.spec not in features:
-                features[stored.spec] = featurize(texts, stored.spec)
-            best, conf = stored.head.predict(features[stored.spec])
-            classes = stored.head.classes
-            results[task] = ([classes[i] for i in best.tolist()], conf.tolist())
+        matrices = featurize_many(batch, [spec for spec, _, _ in self._groups])
+        for (_, tasks, stacked), features in zip(self._groups, matrices, strict=True):
+            outputs = stacked.predict(features)
+            for task, (best, conf) in zip(tasks, outputs, strict=True):
+                classes = self.heads[task].head.classes
+                results[task] = ([classes[i] for i in best.tolist()], conf.tolist())
         langs, lang_conf = results["language"]
         tiers, tier_conf = results["tier"]
         cats, cat_conf = results["category"]

@@ -29,7 +29,8 @@ from classifiers.linear import LinearHead
 
 MANIFEST = "manifest.json"
 FORMAT = "ticket-router-model"
-FORMAT_VERSION = 1
+# 2: n-gram hashing without per-order salts, shared feature pass.
+FORMAT_VERSION = 2
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "wordfreq", "faker")
 
 

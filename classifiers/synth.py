@@ -18,7 +18,15 @@ from typing import Any
 
 from faker import Faker
 
-from classifiers.synth_phrases import CLOSINGS, GREETINGS, PRODUCTS, REQUESTS, URGENCY
+from classifiers.synth_phrases import (
+    ALSO,
+    CLOSINGS,
+    CONTEXT,
+    GREETINGS,
+    PRODUCTS,
+    REQUESTS,
+    URGENCY,
+)
 
 CATEGORIES = ("billing", "account", "technical", "shipping", "feedback", "other")
 TIERS = ("tier1", "tier2")
@@ -81,18 +89,27 @@ def _faker(locale: str) -> Faker:
     return Faker(locale)
 
 
-def generate_tickets(n: int, seed: int) -> list[dict[str, Any]]:
-    """``n`` labelled tickets, the same for the same ``seed`` on every machine."""
+def generate_tickets(n: int, seed: int, *, label_noise: float = 0.0) -> list[dict[str, Any]]:
+    """``n`` labelled tickets, the same for the same ``seed`` on every machine.
+
+    ``label_noise`` is the share of tickets whose tier or category label is
+    replaced by a random one, as happens in real helpdesk exports; the
+    default keeps every label true to the text.
+    """
     rng = random.Random(seed)
     langs = list(LANGUAGE_WEIGHTS)
     lang_w = list(LANGUAGE_WEIGHTS.values())
     cats = list(CATEGORY_WEIGHTS)
     cat_w = list(CATEGORY_WEIGHTS.values())
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    return [
-        _ticket(i, rng, rng.choices(langs, lang_w)[0], rng.choices(cats, cat_w)[0], start)
-        for i in range(n)
-    ]
+    tickets = []
+    for i in range(n):
+        ticket = _ticket(i, rng, rng.choices(langs, lang_w)[0], rng.choices(cats, cat_w)[0], start)
+        if label_noise and rng.random() < label_noise:
+            task = rng.choice(["tier", "category"])
+            ticket["labels"][task] = rng.choice(TIERS if task == "tier" else CATEGORIES)
+        tickets.append(ticket)
+    return tickets
 
 
 def _ticket(
@@ -117,24 +134,43 @@ def _ticket(
         ),
         "days": str(rng.randint(3, 40)),
     }
-    parts = [rng.choice(GREETINGS[lang]), request.format(**fields)]
+    request = request.format(**fields)
     urgent = tier == "tier2" and rng.random() < 0.35
-    if urgent:
-        parts.append(rng.choice(URGENCY[lang]))
-    if rng.random() < 0.3:
-        parts.append(fake.sentence(nb_words=rng.randint(6, 14)))
-    signature = [rng.choice(CLOSINGS[lang]), name]
     phone = fake.phone_number()
     email = fake.email()
-    if rng.random() < 0.4:
-        signature.append(phone)
-    if rng.random() < 0.2:
-        signature.append(fake.address().replace("\n", ", "))
-    sep = "\n\n" if rng.random() < 0.7 else "\n-- \n"
-    body = "\n".join(p for p in parts if p) + sep + "\n".join(signature)
-    if rng.random() < 0.15:
+    if rng.random() < 0.25:
+        # Chat style: one short lower-case line, no greeting or signature.
+        body = _typos(request.lower() if rng.random() < 0.6 else request, rng, 0.08)
+        subject = "" if rng.random() < 0.5 else subject
+    else:
+        parts = [rng.choice(GREETINGS[lang])]
+        if rng.random() < 0.3:
+            parts.append(rng.choice(CONTEXT[lang]).format(days=rng.randint(2, 12)))
+        parts.append(request)
+        if rng.random() < 0.12:
+            other = rng.choice([c for c in CATEGORIES if c != category])
+            parts.append(
+                rng.choice(ALSO[lang])
+                + " "
+                + _lower_first(rng.choice(REQUESTS[lang][(other, "tier1")])[1].format(**fields))
+            )
+        if urgent:
+            parts.append(rng.choice(URGENCY[lang]))
+        if rng.random() < 0.2:
+            parts.append(fake.sentence(nb_words=rng.randint(6, 14)))
+        signature = [rng.choice(CLOSINGS[lang]), name]
+        if rng.random() < 0.4:
+            signature.append(phone)
+        if rng.random() < 0.15:
+            signature.append(email)
+        if rng.random() < 0.2:
+            signature.append(fake.address().replace("\n", ", "))
+        sep = "\n\n" if rng.random() < 0.7 else "\n-- \n"
+        text = "\n".join(p for p in parts if p)
+        body = _typos(text, rng, 0.03) + sep + "\n".join(signature)
+    if subject and rng.random() < 0.15:
         subject = f"{subject} - {fields['order']}"
-    if rng.random() < 0.1:
+    if rng.random() < 0.08:
         subject = ""
     customer: dict[str, Any] = {"id": f"c-{rng.randint(1, 10**9)}", "email": email}
     if rng.random() < 0.6:
@@ -151,7 +187,7 @@ def _ticket(
     return {
         "id": f"t-{index:07d}-{rng.getrandbits(32):08x}",
         "subject": subject,
-        "body": body if subject or body else first,
+        "body": body or first,
         "customer": customer,
         "channel": rng.choice(CHANNELS),
         "created_at": created.isoformat().replace("+00:00", "Z"),
@@ -160,6 +196,21 @@ def _ticket(
         "source": rng.choice(["zendesk", "freshdesk", "chatwoot", "web-form"]),
         "labels": {"tier": tier, "category": category, "language": lang, "timezone": zone},
     }
+
+
+def _typos(text: str, rng: random.Random, rate: float) -> str:
+    """Swap two neighbouring letters in about ``rate`` of the words."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        if len(word) > 3 and rng.random() < rate:
+            k = rng.randrange(len(word) - 1)
+            words[i] = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
+    return " ".join(words)
+
+
+def _lower_first(text: str) -> str:
+    """``text`` with its first letter in lower case (it follows "Also,")."""
+    return text[:1].lower() + text[1:]
 
 
 def ticket_text(ticket: dict[str, Any]) -> str:
