@@ -30,9 +30,18 @@ LABEL_NOISE = 0.03
 
 
 def build_default_model(
-    out: Path, *, n: int = 6000, seed: int = 7, progress: Progress | None = None
+    out: Path,
+    *,
+    n: int = 6000,
+    seed: int = 7,
+    language_words: int = 30000,
+    languages: Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Train the language head from ``wordfreq`` and tier/category from synthetic tickets.
+
+    ``language_words`` (most frequent words per language) and ``languages``
+    trade accuracy for build time: tests build tiny models with them.
 
     The folder is assembled next to ``out`` and renamed into place, so a
     service reading ``out`` sees the old model or the new one, never a mix.
@@ -46,7 +55,9 @@ def build_default_model(
     try:
         manifest = new_manifest("default")
         say("language: computing n-gram statistics from wordfreq")
-        lang_head, lang_figures = train_language_head(seed=seed, progress=say)
+        lang_head, lang_figures = train_language_head(
+            languages=languages, n_words=language_words, seed=seed, progress=say
+        )
         save_head(
             work,
             manifest,

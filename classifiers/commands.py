@@ -86,6 +86,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--out", type=Path, default=None, help=f"default: {default_model_dir()}")
     p.add_argument("--n", type=int, default=6000, help="synthetic tickets to train on")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--language-words",
+        type=int,
+        default=30000,
+        help="most frequent words per language for the language head "
+        "(fewer: faster build, less accurate)",
+    )
+    p.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="do nothing if the folder already holds a model this version loads",
+    )
     p.set_defaults(func=cmd_build_default_model)
 
 
@@ -241,8 +253,20 @@ def _holdout(texts: list[str], labels: list[str], share: float, c: float, seed: 
 def cmd_build_default_model(args: argparse.Namespace) -> int:
     """``ticket-router build-default-model``."""
     out = args.out if args.out is not None else default_model_dir()
+    if args.if_needed:
+        from classifiers.model import load_model
+
+        try:
+            model = load_model(out)
+        except ClassifierError as exc:
+            _progress(f"building: {exc}")
+        else:
+            _progress(f"{out} holds model {model.version}, which loads: nothing to do")
+            return 0
     try:
-        build_default_model(out, n=args.n, seed=args.seed, progress=_progress)
+        build_default_model(
+            out, n=args.n, seed=args.seed, language_words=args.language_words, progress=_progress
+        )
     except (ClassifierError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

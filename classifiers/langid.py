@@ -77,6 +77,7 @@ def pseudo_sentences(
 
 def train_language_head(
     *,
+    languages: Sequence[str] | None = None,
     n_words: int = 30000,
     alpha: float = 0.01,
     calibration_texts: int = 150,
@@ -86,11 +87,17 @@ def train_language_head(
 ) -> tuple[LinearHead, dict[str, float]]:
     """Train the language head; returns it and a few held-out figures.
 
+    ``languages`` (ISO 639-1 codes) restricts the head, e.g. for quick tests;
     ``alpha`` is the additive smoothing of the n-gram probabilities. Buckets no
     language ever produced get no weight (they cannot tell languages apart).
     """
     say = progress or (lambda _msg: None)
     langs = available_languages()
+    if languages is not None:
+        unknown = sorted(set(languages) - set(langs))
+        if unknown:
+            raise ValueError(f"no word statistics for {unknown}; known: {sorted(langs)}")
+        langs = {iso: code for iso, code in langs.items() if iso in languages}
     rng = np.random.default_rng(seed)
     counts = np.zeros((spec.n_features, len(langs)), dtype=np.float64)
     held_texts: list[str] = []

@@ -102,12 +102,14 @@ def generate_tickets(n: int, seed: int, *, label_noise: float = 0.0) -> list[dic
     cats = list(CATEGORY_WEIGHTS)
     cat_w = list(CATEGORY_WEIGHTS.values())
     start = datetime(2024, 1, 1, tzinfo=UTC)
+    # Its own generator, so noisy and clean runs produce the same texts.
+    noise = random.Random(seed + 0x5EED)
     tickets = []
     for i in range(n):
         ticket = _ticket(i, rng, rng.choices(langs, lang_w)[0], rng.choices(cats, cat_w)[0], start)
-        if label_noise and rng.random() < label_noise:
-            task = rng.choice(["tier", "category"])
-            ticket["labels"][task] = rng.choice(TIERS if task == "tier" else CATEGORIES)
+        if label_noise and noise.random() < label_noise:
+            task = noise.choice(["tier", "category"])
+            ticket["labels"][task] = noise.choice(TIERS if task == "tier" else CATEGORIES)
         tickets.append(ticket)
     return tickets
 

@@ -1,4 +1,5 @@
 # ruff: noqa: E501  (one phrase per line reads better than wrapped strings)
+# fmt: off
 """Phrase book of the synthetic ticket generator: what customers write, per language.
 
 ``REQUESTS[language][(category, tier)]`` holds ``(subject, body)`` pairs. Bodies

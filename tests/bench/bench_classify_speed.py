@@ -64,9 +64,15 @@ def tickets_of_length(n: int, seed: int) -> tuple[list[ClassifierInput], list[di
             text = ticket_text(t)
             if 260 <= len(text) <= 340 and len(items) < n:
                 c = t["customer"]
-                items.append(ClassifierInput(text=text, locale=c.get("locale"),
-                                             timezone=c.get("timezone"), country=c.get("country"),
-                                             phone=c.get("phone")))
+                items.append(
+                    ClassifierInput(
+                        text=text,
+                        locale=c.get("locale"),
+                        timezone=c.get("timezone"),
+                        country=c.get("country"),
+                        phone=c.get("phone"),
+                    )
+                )
                 labels.append(t["labels"])
         batch_seed += 1
     return items, labels
@@ -85,9 +91,11 @@ def bench_ours(model: ModelBundle, items: list[ClassifierInput]) -> None:
     batches = [items[k : k + BATCH] for k in range(0, len(items), BATCH)]
     model.predict(batches[0])
     wall, cpu = timed(lambda: [model.predict(b) for b in batches])
-    print(f"batches of {BATCH}: {len(items) / wall:,.0f} tickets/s wall, "
-          f"{len(items) / cpu:,.0f} tickets/s of CPU time "
-          f"({wall / len(items) * 1e6:.1f} us/ticket wall)")
+    print(
+        f"batches of {BATCH}: {len(items) / wall:,.0f} tickets/s wall, "
+        f"{len(items) / cpu:,.0f} tickets/s of CPU time "
+        f"({wall / len(items) * 1e6:.1f} us/ticket wall)"
+    )
 
     singles = items[:5000]
     for item in singles[:200]:
@@ -98,8 +106,10 @@ def bench_ours(model: ModelBundle, items: list[ClassifierInput]) -> None:
         model.predict([item])
         lat.append(time.perf_counter() - t0)
     ms = np.array(lat) * 1e3
-    print(f"single ticket: p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms, "
-          f"max {ms.max():.2f} ms over {len(ms)} calls")
+    print(
+        f"single ticket: p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms, "
+        f"max {ms.max():.2f} ms over {len(ms)} calls"
+    )
 
     texts = [[i.text for i in b] for b in batches]
     heads = model.heads
@@ -111,15 +121,18 @@ def bench_ours(model: ModelBundle, items: list[ClassifierInput]) -> None:
     parts = {
         "clean + code points": timed(lambda: [prepare(t) for t in texts])[1],
         "features (one pass, all heads)": timed(
-            lambda: [featurize_many(p, specs) for p in prepared])[1],
+            lambda: [featurize_many(p, specs) for p in prepared]
+        )[1],
         "language head": timed(lambda: [lang.head.predict(f[0]) for f in feats])[1],
         "tier + category heads": timed(lambda: [stacked.predict(f[1]) for f in feats])[1],
         "time zones": timed(lambda: [resolve_timezone(i, "en") for i in items])[1],
     }
     per = {k: v / len(items) * 1e6 for k, v in parts.items()}
-    print("where the CPU time goes (us/ticket): "
-          + ", ".join(f"{k} {v:.1f}" for k, v in per.items())
-          + f"; sum {sum(per.values()):.1f}, the rest is building Prediction objects")
+    print(
+        "where the CPU time goes (us/ticket): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in per.items())
+        + f"; sum {sum(per.values()):.1f}, the rest is building Prediction objects"
+    )
 
 
 def bench_pipeline(items: list[ClassifierInput], labels: list[dict[str, str]]) -> None:
@@ -142,10 +155,17 @@ def bench_pipeline(items: list[ClassifierInput], labels: list[dict[str, str]]) -
                 pipe.predict_proba([text])
 
     wall, _ = timed(one_at_a_time)
-    print(f"\nsklearn Pipeline x3, one ticket per call: {len(probe) / wall:,.0f} tickets/s, "
-          f"{wall / len(probe) * 1e3:.3f} ms/ticket")
-    wall, _ = timed(lambda: [p.predict_proba(probe[k : k + BATCH]) for p in pipes.values()
-                             for k in range(0, len(probe), BATCH)])
+    print(
+        f"\nsklearn Pipeline x3, one ticket per call: {len(probe) / wall:,.0f} tickets/s, "
+        f"{wall / len(probe) * 1e3:.3f} ms/ticket"
+    )
+    wall, _ = timed(
+        lambda: [
+            p.predict_proba(probe[k : k + BATCH])
+            for p in pipes.values()
+            for k in range(0, len(probe), BATCH)
+        ]
+    )
     print(f"sklearn Pipeline x3, batches of {BATCH}: {len(probe) / wall:,.0f} tickets/s")
 
     pipe = pipes["category"]
@@ -193,9 +213,11 @@ def main() -> None:
     model.predict(items[:BATCH])
     load_s = time.perf_counter() - started
     sizes = {p.name: p.stat().st_size for p in sorted(args.model.iterdir()) if p.is_file()}
-    print(f"model {model.version}: load + first batch {load_s:.2f}s, RSS +"
-          f"{(rss_bytes() - before) / 2**20:.1f} MiB; files: " + ", ".join(
-              f"{k} {v / 2**20:.2f} MiB" for k, v in sizes.items()))
+    print(
+        f"model {model.version}: load + first batch {load_s:.2f}s, RSS +"
+        f"{(rss_bytes() - before) / 2**20:.1f} MiB; files: "
+        + ", ".join(f"{k} {v / 2**20:.2f} MiB" for k, v in sizes.items())
+    )
     bench_ours(model, items)
     if not args.skip_pipeline:
         bench_pipeline(items, labels)

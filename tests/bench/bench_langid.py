@@ -122,8 +122,10 @@ def score(name: str, data: Labelled, systems: dict[str, Callable[[list[str]], li
     texts = [t for t, _ in data]
     truth = [lang for _, lang in data]
     n_langs = len(set(truth))
-    print(f"\n== {name}: {len(texts)} texts, {n_langs} languages, "
-          f"mean {sum(map(len, texts)) / max(len(texts), 1):.0f} chars")
+    print(
+        f"\n== {name}: {len(texts)} texts, {n_langs} languages, "
+        f"mean {sum(map(len, texts)) / max(len(texts), 1):.0f} chars"
+    )
     per_lang: dict[str, dict[str, list[int]]] = {}
     for sys_name, run in systems.items():
         started = time.perf_counter()
@@ -136,8 +138,10 @@ def score(name: str, data: Labelled, systems: dict[str, Callable[[list[str]], li
             by_lang[lang].append(ok)
         per_lang[sys_name] = by_lang
         macro = sum(sum(v) / len(v) for v in by_lang.values()) / len(by_lang)
-        print(f"  {sys_name:8s} accuracy {acc:.4f}  (macro over languages {macro:.4f})  "
-              f"{len(texts) / seconds:,.0f} texts/s")
+        print(
+            f"  {sys_name:8s} accuracy {acc:.4f}  (macro over languages {macro:.4f})  "
+            f"{len(texts) / seconds:,.0f} texts/s"
+        )
     if len(per_lang) == 2:
         a, b = list(per_lang)
         gaps = sorted(
@@ -160,15 +164,19 @@ def main() -> None:
 
     started = time.perf_counter()
     stored = load_head(args.model, read_manifest(args.model), "language")
-    print(f"our model: {args.model} ({len(stored.head.classes)} languages), "
-          f"loaded in {time.perf_counter() - started:.2f}s")
+    print(
+        f"our model: {args.model} ({len(stored.head.classes)} languages), "
+        f"loaded in {time.perf_counter() - started:.2f}s"
+    )
     langs = sorted(stored.head.classes)
     systems = {"ours": ours(stored)}
     if not args.skip_lingua:
         started = time.perf_counter()
         systems["lingua"] = lingua_for(langs)
-        print(f"lingua {len(langs)} languages, high accuracy, "
-              f"loaded in {time.perf_counter() - started:.1f}s")
+        print(
+            f"lingua {len(langs)} languages, high accuracy, "
+            f"loaded in {time.perf_counter() - started:.1f}s"
+        )
 
     pairs = word_pairs(args.data, langs)
     missing = sorted(set(langs) - set(pairs))
@@ -178,8 +186,9 @@ def main() -> None:
     score("10-word texts (5 word-pair lines joined)", joined_texts(pairs, 5, args.seed), systems)
     score("faker sentences", faker_sentences(langs, 200, args.seed), systems)
     tickets = generate_tickets(600, args.seed + 1000)
-    score("synthetic tickets", [(ticket_text(t), t["labels"]["language"]) for t in tickets],
-          systems)
+    score(
+        "synthetic tickets", [(ticket_text(t), t["labels"]["language"]) for t in tickets], systems
+    )
 
 
 if __name__ == "__main__":

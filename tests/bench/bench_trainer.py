@@ -63,15 +63,22 @@ def main() -> None:
     val_x, _ = split(data, "val")
     oos_val_x, _ = split(data, "oos_val")
     oos_test_x, _ = split(data, "oos_test")
-    print(f"train {len(train_x)}, test {len(test_x)}, {len(set(train_y))} intents; "
-          f"oos_test {len(oos_test_x)}")
+    print(
+        f"train {len(train_x)}, test {len(test_x)}, {len(set(train_y))} intents; "
+        f"oos_test {len(oos_test_x)}"
+    )
 
     started = time.perf_counter()
     baseline = make_pipeline(
-        FeatureUnion([
-            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
-        ]),
+        FeatureUnion(
+            [
+                ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+                (
+                    "char",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                ),
+            ]
+        ),
         LinearSVC(C=1.0),
     )
     baseline.fit(train_x, train_y)
@@ -82,8 +89,9 @@ def main() -> None:
     base = report(test_y, list(base_pred), [1.0] * len(test_y))
 
     started = time.perf_counter()
-    head, figures = train_head(train_x, train_y, c=args.c,
-                               progress=lambda m: print(f"  [ours] {m}", file=sys.stderr))
+    head, figures = train_head(
+        train_x, train_y, c=args.c, progress=lambda m: print(f"  [ours] {m}", file=sys.stderr)
+    )
     ours_train = time.perf_counter() - started
     started = time.perf_counter()
     best, conf = head.predict(featurize(test_x, TOPIC_SPEC))
@@ -91,28 +99,41 @@ def main() -> None:
     ours = report(test_y, [head.classes[i] for i in best], conf.tolist())
 
     print(f"\n{'':10s} {'accuracy':>9s} {'macro_f1':>9s} {'train s':>8s} {'predict/s':>10s}")
-    for name, rep, t_train, t_pred in (("baseline", base, base_train, base_predict),
-                                       ("ours", ours, ours_train, ours_predict)):
-        print(f"{name:10s} {rep['accuracy']:9.4f} {rep['macro_f1']:9.4f} {t_train:8.1f} "
-              f"{len(test_x) / t_pred:10,.0f}")
-    print(f"ours: mean confidence {ours['mean_confidence']:.3f}, expected calibration error "
-          f"{ours['expected_calibration_error']:.3f}, temperature {figures['temperature']:.3f}")
+    for name, rep, t_train, t_pred in (
+        ("baseline", base, base_train, base_predict),
+        ("ours", ours, ours_train, ours_predict),
+    ):
+        print(
+            f"{name:10s} {rep['accuracy']:9.4f} {rep['macro_f1']:9.4f} {t_train:8.1f} "
+            f"{len(test_x) / t_pred:10,.0f}"
+        )
+    print(
+        f"ours: mean confidence {ours['mean_confidence']:.3f}, expected calibration error "
+        f"{ours['expected_calibration_error']:.3f}, temperature {figures['temperature']:.3f}"
+    )
 
     def confidence(texts: list[str]) -> np.ndarray:
         return np.asarray(head.predict(featurize(texts, TOPIC_SPEC))[1], dtype=np.float64)
 
     in_test, oos_test = conf.astype(np.float64), confidence(oos_test_x)
     cut = best_threshold(confidence(val_x), confidence(oos_val_x))
-    auroc = roc_auc_score(np.r_[np.ones(in_test.size), np.zeros(oos_test.size)],
-                          np.r_[in_test, oos_test])
+    auroc = roc_auc_score(
+        np.r_[np.ones(in_test.size), np.zeros(oos_test.size)], np.r_[in_test, oos_test]
+    )
     print("\nout-of-scope (oos_test) vs in-scope (test), our confidence:")
-    print(f"  median confidence: in-scope {np.median(in_test):.3f}, "
-          f"out-of-scope {np.median(oos_test):.3f}; AUROC {auroc:.3f}")
-    print(f"  threshold {cut:.3f} (chosen on val/oos_val): {np.mean(oos_test < cut):.1%} of "
-          f"oos_test below it, {np.mean(in_test >= cut):.1%} of test above it")
+    print(
+        f"  median confidence: in-scope {np.median(in_test):.3f}, "
+        f"out-of-scope {np.median(oos_test):.3f}; AUROC {auroc:.3f}"
+    )
+    print(
+        f"  threshold {cut:.3f} (chosen on val/oos_val): {np.mean(oos_test < cut):.1%} of "
+        f"oos_test below it, {np.mean(in_test >= cut):.1%} of test above it"
+    )
     for fixed in (0.3, 0.5):
-        print(f"  threshold {fixed}: {np.mean(oos_test < fixed):.1%} of oos_test below, "
-              f"{np.mean(in_test >= fixed):.1%} of test above")
+        print(
+            f"  threshold {fixed}: {np.mean(oos_test < fixed):.1%} of oos_test below, "
+            f"{np.mean(in_test >= fixed):.1%} of test above"
+        )
 
 
 if __name__ == "__main__":
