@@ -33,9 +33,11 @@ from router.config_runtime import ConfigFollower, bootstrap
 from router.current import Current
 from router.errors import TransientError
 from router.http_admin import admin_routes
+from router.http_agents import agent_routes
 from router.http_config import config_routes
 from router.http_health import health_routes
 from router.http_tickets import ticket_routes
+from router.lease_sweeper import leases_ctx
 from router.masking import mask_ticket
 from router.metrics import Metrics
 from router.model_runtime import ModelFollower
@@ -57,11 +59,13 @@ def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
     app.add_routes(ticket_routes())
     app.add_routes(admin_routes())
     app.add_routes(config_routes())
+    app.add_routes(agent_routes())
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_model)
     app.cleanup_ctx.append(_config)
     app.cleanup_ctx.append(_amqp)
     app.cleanup_ctx.append(_followers)
+    app.cleanup_ctx.append(leases_ctx)
     if consume:
         app.cleanup_ctx.append(_consumer)
     return app
