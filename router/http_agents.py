@@ -179,7 +179,7 @@ async def pull_next(request: web.Request, desk: AgentDesk, pool_id: str) -> web.
             desk.metrics.granted.labels(pool_id, "pull").inc()
             return await _deliver(request, desk, pool_id, got)
         remaining = deadline - loop.time()
-        if remaining <= 0:
+        if remaining <= 0 or desk.watch.closing:
             why = "at-capacity" if got.reason == "full" else "empty"
             return web.Response(status=204, headers={"X-Router-Reason": why})
         await desk.watch.wait(pool_id, remaining)

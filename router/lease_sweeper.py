@@ -77,9 +77,13 @@ class BacklogWatch:
         self._events: dict[str, asyncio.Event] = {}
         self._waiters: dict[str, int] = {}
         self._pollers: dict[str, asyncio.Task[None]] = {}
+        #: Set when the service stops: waiting pulls answer 204 at once.
+        self.closing = False
 
     async def wait(self, pool_id: str, timeout: float) -> None:
         """Return when the pool may have work, or after ``timeout`` seconds."""
+        if self.closing:
+            return
         event = self._events.setdefault(pool_id, asyncio.Event())
         self._waiters[pool_id] = self._waiters.get(pool_id, 0) + 1
         if pool_id not in self._pollers:
@@ -107,6 +111,12 @@ class BacklogWatch:
                 await asyncio.sleep(self._interval)
         finally:
             self._pollers.pop(pool_id, None)
+
+    def shut(self) -> None:
+        """Wake every waiting pull for good (the service is stopping)."""
+        self.closing = True
+        for pool_id in list(self._events):
+            self.notify(pool_id)
 
     async def close(self) -> None:
         """Stop every poller."""
@@ -315,6 +325,14 @@ class AgentDesk:
 
 
 DESK = web.AppKey("agent_desk", AgentDesk)
+
+
+async def stop_long_polls(app: web.Application) -> None:
+    """``on_shutdown``: answer waiting pulls (204) now, so a stopping replica does not
+    wait up to 30 s for them before it drains."""
+    desk = app.get(DESK)
+    if desk is not None:
+        desk.watch.shut()
 
 
 async def leases_ctx(app: web.Application) -> AsyncIterator[None]:

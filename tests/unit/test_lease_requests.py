@@ -117,3 +117,13 @@ async def test_one_poller_per_pool_and_none_without_waiters() -> None:
     await asyncio.sleep(0.03)
     assert probe.calls == asked, "the poller kept asking with nobody waiting"
     await watch.close()
+
+
+async def test_shut_answers_every_waiting_pull_at_once() -> None:
+    watch = BacklogWatch(Probe(), interval_s=0.005)
+    waiting = [asyncio.create_task(watch.wait(pool, 30)) for pool in ("p", "q")]
+    await asyncio.sleep(0)  # one loop turn: both are waiting
+    watch.shut()
+    await asyncio.wait_for(asyncio.gather(*waiting), 2)
+    await asyncio.wait_for(watch.wait("p", 30), 1)  # and no new wait blocks
+    await watch.close()
