@@ -19,7 +19,8 @@ import numpy.typing as npt
 import wordfreq
 
 from classifiers.features import FeatureSpec, featurize
-from classifiers.linear import LinearHead, fit_temperature
+from classifiers.linear import LinearHead, best_of, fit_temperature
+from classifiers.textclean import SEP, Prepared, prepare
 
 # wordfreq code -> ISO 639-1 code reported by the model. wordfreq's "sh" is
 # Serbo-Croatian transliterated to Latin script: reported as Croatian. Its "fil"
@@ -35,11 +36,14 @@ LANGUAGE_SPEC = FeatureSpec(
     word_bigrams=False,
     digits=False,
     bits=18,
-    max_chars=200,
+    max_chars=120,
     normalise=False,
 )
 
 Progress = Callable[[str], None]
+
+# A score far below any real one: the language is ruled out, the softmax stays finite.
+RULED_OUT = -1e4
 
 
 def available_languages() -> dict[str, str]:
@@ -49,10 +53,22 @@ def available_languages() -> dict[str, str]:
 
 
 def word_frequencies(wordfreq_code: str, n_words: int) -> tuple[list[str], npt.NDArray[np.float64]]:
-    """The ``n_words`` most frequent words of a language and their frequencies."""
-    freq = wordfreq.get_frequency_dict(wordfreq_code, wordlist="best")
-    top = sorted(freq.items(), key=lambda kv: -kv[1])[:n_words]
-    return [w for w, _ in top], np.array([f for _, f in top], dtype=np.float64)
+    """The ``n_words`` most frequent words of a language and their frequencies.
+
+    Reads wordfreq's list of frequency buckets (one per centibel, most frequent
+    first) through ``__wrapped__``, bypassing its unbounded cache: cached, the
+    42 lists would hold over a gigabyte for the rest of the process.
+    """
+    buckets = wordfreq.get_frequency_list.__wrapped__(wordfreq_code, "best")
+    words: list[str] = []
+    freqs: list[float] = []
+    for index, bucket in enumerate(buckets):
+        take = bucket[: n_words - len(words)]
+        words.extend(take)
+        freqs.extend([10.0 ** (-index / 100)] * len(take))
+        if len(words) >= n_words:
+            break
+    return words, np.array(freqs, dtype=np.float64)
 
 
 def pseudo_sentences(
@@ -132,3 +148,34 @@ def train_language_head(
         f"temperature {temperature:.3f}, {time.perf_counter() - started:.1f}s"
     )
     return head, {"pseudo_sentence_accuracy": accuracy, "temperature": temperature}
+
+
+def script_bias(batch: Prepared, classes: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Score adjustments that rule out languages the writing system excludes.
+
+    Japanese text mixes kanji with kana; text with Chinese characters and no
+    kana at all is Chinese (a few kanji alone are ambiguous to the n-grams,
+    which then lean to Japanese). Every other script decision is left to the
+    n-gram statistics, which learn it from the letters themselves.
+    """
+    bias = np.zeros((batch.n_docs, len(classes)), dtype=np.float32)
+    if "ja" not in classes or "zh" not in classes or batch.n_docs == 0:
+        return bias
+    cps = batch.cps
+    doc = np.cumsum(cps == SEP)
+    han = ((cps >= 0x4E00) & (cps <= 0x9FFF)) | ((cps >= 0x3400) & (cps <= 0x4DBF))
+    kana = (cps >= 0x3040) & (cps <= 0x30FF)
+    has_han = np.bincount(doc[han], minlength=batch.n_docs) > 0
+    has_kana = np.bincount(doc[kana], minlength=batch.n_docs) > 0
+    bias[has_han & ~has_kana, list(classes).index("ja")] = RULED_OUT
+    return bias
+
+
+def predict_languages(
+    head: LinearHead, texts: Sequence[str], spec: FeatureSpec = LANGUAGE_SPEC
+) -> tuple[list[str], list[float]]:
+    """Language and confidence of each text, as the model bundle predicts them."""
+    batch = prepare(texts)
+    scores = head.scores(featurize(batch, spec)) + script_bias(batch, head.classes)
+    best, conf = best_of(scores, head.temperature)
+    return [head.classes[i] for i in best.tolist()], conf.tolist()

@@ -80,7 +80,7 @@ class LinearHead:
 
     def predict(self, features: sparse.csr_matrix) -> tuple[IntArray, FloatArray]:
         """Index of the best class and its calibrated probability, per row."""
-        return _best(self.scores(features), self.temperature)
+        return best_of(self.scores(features), self.temperature)
 
     def arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         """The arrays to store (classes go in the manifest)."""
@@ -151,11 +151,15 @@ class StackedHeads:
             start += width
         self.intercept = np.concatenate([h.intercept for h in heads]).astype(np.float32)
 
-    def predict(self, features: sparse.csr_matrix) -> list[tuple[IntArray, FloatArray]]:
-        """Per head, as :meth:`LinearHead.predict`."""
+    def predict(
+        self, features: sparse.csr_matrix, bias: FloatArray | None = None
+    ) -> list[tuple[IntArray, FloatArray]]:
+        """Per head, as :meth:`LinearHead.predict`; ``bias`` is added to the raw scores."""
         scores = _product(features, self.rows, self.weights, self.intercept)
+        if bias is not None:
+            scores += bias
         return [
-            _best(scores[:, cols], head.temperature)
+            best_of(scores[:, cols], head.temperature)
             for head, cols in zip(self.heads, self.slices, strict=True)
         ]
 
@@ -176,7 +180,7 @@ def _product(
     return out
 
 
-def _best(scores: FloatArray, temperature: float) -> tuple[IntArray, FloatArray]:
+def best_of(scores: FloatArray, temperature: float) -> tuple[IntArray, FloatArray]:
     """Best class per row and its probability after temperature scaling."""
     prob = softmax(scores / np.float32(temperature))
     best = prob.argmax(axis=1)

@@ -8,12 +8,16 @@ bundle while the old one keeps serving and swap the reference when it is ready.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from classifiers.errors import ModelError
 from classifiers.features import FeatureSpec, featurize_many, prepare
+from classifiers.langid import script_bias
 from classifiers.linear import StackedHeads
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.timezones import resolve_timezone
@@ -31,8 +35,15 @@ class ModelBundle:
         self.model_dir = model_dir
         self.manifest = manifest
         self.heads = heads
+        # What decides the predictions: arrays, feature settings, temperature, classes.
         digest = hashlib.sha256(
-            "".join(f"{t}:{heads[t].info['sha256']};" for t in sorted(heads)).encode()
+            json.dumps(
+                {
+                    task: [h.info["sha256"], h.spec.to_json(), h.head.temperature, h.head.classes]
+                    for task, h in sorted(heads.items())
+                },
+                sort_keys=True,
+            ).encode()
         ).hexdigest()
         self._version = f"{manifest.get('name', 'model')}-{digest[:12]}"
         # Heads reading the same features share one feature pass and one product.
@@ -46,7 +57,7 @@ class ModelBundle:
 
     @property
     def version(self) -> str:
-        """Model name plus a short hash of every head's file: changes with any retrain."""
+        """Model name plus a short hash of what decides its predictions (files, settings)."""
         return self._version
 
     def predict(self, items: Sequence[ClassifierInput]) -> list[Prediction]:
@@ -57,7 +68,12 @@ class ModelBundle:
         results: dict[str, tuple[list[str], list[float]]] = {}
         matrices = featurize_many(batch, [spec for spec, _, _ in self._groups])
         for (_, tasks, stacked), features in zip(self._groups, matrices, strict=True):
-            outputs = stacked.predict(features)
+            bias = None
+            if "language" in tasks:
+                bias = np.zeros((len(items), stacked.weights.shape[1]), dtype=np.float32)
+                cols = stacked.slices[tasks.index("language")]
+                bias[:, cols] = script_bias(batch, self.heads["language"].head.classes)
+            outputs = stacked.predict(features, bias)
             for task, (best, conf) in zip(tasks, outputs, strict=True):
                 classes = self.heads[task].head.classes
                 results[task] = ([classes[i] for i in best.tolist()], conf.tolist())

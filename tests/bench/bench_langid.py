@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from faker import Faker
 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-from classifiers.features import featurize
+from classifiers.langid import predict_languages
 from classifiers.paths import default_model_dir
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.synth import generate_tickets, ticket_text
@@ -89,13 +89,12 @@ def faker_sentences(langs: Sequence[str], per_lang: int, seed: int) -> Labelled:
 
 
 def ours(stored: StoredHead) -> Callable[[list[str]], list[str]]:
-    """Our language head as a batch function."""
+    """Our language head (with its script rule) as a batch function."""
 
     def run(texts: list[str]) -> list[str]:
         out: list[str] = []
         for k in range(0, len(texts), 256):
-            best, _ = stored.head.predict(featurize(texts[k : k + 256], stored.spec))
-            out.extend(stored.head.classes[i] for i in best.tolist())
+            out.extend(predict_languages(stored.head, texts[k : k + 256], stored.spec)[0])
         return out
 
     return run

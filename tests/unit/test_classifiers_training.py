@@ -159,3 +159,14 @@ def test_linear_head_from_dense_drops_zero_rows() -> None:
     head = LinearHead.from_dense(["a", "b"], coef, np.zeros(2))
     assert head.weights.shape == (2, 2)
     assert head.rows[3] == 1 and head.rows.sum() == 1
+
+
+def test_chinese_characters_without_kana_are_not_japanese() -> None:
+    from classifiers.langid import RULED_OUT, script_bias
+    from classifiers.textclean import prepare
+
+    classes = ("en", "ja", "zh")
+    bias = script_bias(prepare(["東京大学", "東京の大学", "hello", "", "注文 ok"]), classes)
+    assert bias[:, 1].tolist() == [RULED_OUT, 0.0, 0.0, 0.0, RULED_OUT]
+    assert not bias[:, [0, 2]].any()
+    assert not script_bias(prepare(["東京大学"]), ("en", "ja")).any()
