@@ -18,15 +18,8 @@ from typing import Any
 
 from faker import Faker
 
-from classifiers.synth_phrases import (
-    ALSO,
-    CLOSINGS,
-    CONTEXT,
-    GREETINGS,
-    PRODUCTS,
-    REQUESTS,
-    URGENCY,
-)
+from classifiers.synth_phrases import ALSO, CLOSINGS, CONTEXT, GREETINGS, PRODUCTS, URGENCY
+from classifiers.synth_requests import REQUESTS
 
 CATEGORIES = ("billing", "account", "technical", "shipping", "feedback", "other")
 TIERS = ("tier1", "tier2")
