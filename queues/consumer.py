@@ -63,6 +63,7 @@ class InboundConsumer:
         # Set while nothing is held: no batch in progress and nothing waiting.
         self._idle = asyncio.Event()
         self._idle.set()
+        self._closing = False
 
     async def start(self) -> None:
         """Start consuming; returns at once, work goes on in a background task."""
@@ -75,9 +76,14 @@ class InboundConsumer:
         Messages still held after the grace period are returned to the queue
         (nack with requeue) for another replica.
         """
+        self._closing = True
         if self._tag is not None:
-            with contextlib.suppress(Exception):
-                await self._queue.cancel(self._tag)
+            try:
+                # The broker's CancelOk can fail to come (a known client hang): bounded,
+                # and deliveries that still arrive are handed back in _on_message.
+                await self._queue.cancel(self._tag, timeout=5)
+            except Exception as exc:
+                log.warning("consumer cancel not confirmed (%r); going on", exc)
             self._tag = None
         try:
             await asyncio.wait_for(self._idle.wait(), grace_s)
@@ -87,12 +93,16 @@ class InboundConsumer:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
+            self._worker = None
         while not self._inbox.empty():
             message, _, _ = self._inbox.get_nowait()
             await _settle(message.nack(requeue=True))
             self._metrics.in_flight.dec()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if self._closing:
+            await _settle(message.nack(requeue=True))
+            return
         self._metrics.received.labels("amqp").inc()
         self._metrics.in_flight.inc()
         self._idle.clear()

@@ -4,7 +4,6 @@ order and closed in reverse (the consumer drains before the broker closes)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -28,6 +27,7 @@ from queues.token_store import RedisTokenStore
 from queues.topology import declare_inbound, declare_pools
 from router import appkeys as K
 from router.auth import auth_middleware
+from router.background import Loop
 from router.config import RoutingConfig
 from router.config_runtime import ConfigFollower, bootstrap
 from router.current import Current
@@ -37,7 +37,7 @@ from router.http_agents import agent_routes
 from router.http_config import config_routes
 from router.http_health import health_routes
 from router.http_tickets import ticket_routes
-from router.lease_sweeper import leases_ctx
+from router.lease_sweeper import leases_ctx, stop_long_polls
 from router.masking import mask_ticket
 from router.metrics import Metrics
 from router.model_runtime import ModelFollower
@@ -66,6 +66,8 @@ def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
     app.cleanup_ctx.append(_amqp)
     app.cleanup_ctx.append(_followers)
     app.cleanup_ctx.append(leases_ctx)
+    # Waiting long-polls answer 204 at once when the replica stops.
+    app.on_shutdown.append(stop_long_polls)
     if consume:
         app.cleanup_ctx.append(_consumer)
     return app
@@ -162,16 +164,17 @@ async def _followers(app: web.Application) -> AsyncIterator[None]:
         app[K.CONFIG_STORE], app[K.CONFIG], app[K.CONFIG_NUMBER].value, on_switch
     )
     app[K.CONFIG_FOLLOWER] = follower
-    tasks = [
-        asyncio.create_task(follower.run(app[K.REDIS]), name="config-follower"),
-        asyncio.create_task(app[K.MODEL_FOLLOWER].run(), name="model-follower"),
+    await _retry_redis(lambda: follower.subscribe(app[K.REDIS]))
+    loops = [
+        Loop("config-follower", follower.follow_once, 0.0),
+        Loop("model-follower", app[K.MODEL_FOLLOWER].check, 5.0),
     ]
+    for loop in loops:
+        loop.start()
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for loop in loops:
+        await loop.stop()
+    await follower.close()
     await channel.close()
 
 
@@ -217,7 +220,14 @@ async def _consumer(app: web.Application) -> AsyncIterator[None]:
     )
     await consumer.start()
     log.info("consuming %s (prefetch %d)", settings.names.inbound_queue, settings.prefetch)
+
+    async def stop_consuming(_: web.Application) -> None:
+        # on_shutdown runs before the HTTP server waits for its connections to close:
+        # stop taking tickets at once, rather than after that wait.
+        log.info("draining in-flight tickets")
+        await consumer.stop(settings.shutdown_grace_s)
+
+    app.on_shutdown.append(stop_consuming)
     yield
-    log.info("draining in-flight tickets")
-    await consumer.stop(settings.shutdown_grace_s)
+    await consumer.stop(settings.shutdown_grace_s)  # no-op when on_shutdown drained it
     await channel.close()

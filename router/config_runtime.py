@@ -110,6 +110,7 @@ class ConfigFollower:
         self._on_switch = on_switch
         self._poll_s = poll_s
         self._lock = asyncio.Lock()
+        self._pubsub: Any = None
 
     async def apply(self, stored: ConfigVersion) -> RoutingConfig:
         """Put ``stored`` in force on this replica (declaring new pool queues first).
@@ -134,21 +135,33 @@ class ConfigFollower:
             if stored is not None:
                 await self.apply(stored)
 
-    async def run(self, client: Any) -> None:
-        """Follow changes until cancelled: pub/sub for speed, polling for certainty."""
-        pubsub = client.pubsub()
+    async def subscribe(self, client: Any) -> None:
+        """Listen for change notices on ``client`` (a Redis client)."""
+        self._pubsub = client.pubsub()
+        await self._pubsub.subscribe(self._store.channel)
+
+    async def follow_once(self) -> None:
+        """Switch if the version in force changed, then wait up to ``poll_s`` for a notice.
+
+        Pub/sub makes a switch fast; reading the pointer every pass makes it certain,
+        since pub/sub drops notices while a connection is down.
+        """
+        with contextlib.suppress(TransientError, OSError):
+            await self.refresh()
+        if self._pubsub is None:
+            await asyncio.sleep(self._poll_s)
+            return
         try:
-            await pubsub.subscribe(self._store.channel)
-            while True:
-                with contextlib.suppress(TransientError, OSError):
-                    await self.refresh()
-                try:
-                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=self._poll_s)
-                except Exception as exc:  # connection lost: polling carries on, resubscribe
-                    log.warning("config change channel: %s", exc)
-                    await asyncio.sleep(self._poll_s)
-                    with contextlib.suppress(Exception):
-                        await pubsub.subscribe(self._store.channel)
-        finally:
+            await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=self._poll_s)
+        except Exception as exc:  # connection lost: polling carries on; subscribe again
+            log.warning("config change channel: %s", exc)
+            await asyncio.sleep(self._poll_s)
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await self._pubsub.subscribe(self._store.channel)
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+            self._pubsub = None

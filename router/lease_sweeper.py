@@ -27,6 +27,7 @@ from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore, Refusal
 from router import appkeys as K
 from router.assignment import MaskFn, for_pool
+from router.background import Loop
 from router.config import RoutingConfig
 from router.current import Current
 from router.errors import TransientError
@@ -252,16 +253,17 @@ class LeaseSweeper:
         self._batch = batch
         self._passes = 0
 
-    async def run(self) -> None:
-        """Sweep until cancelled; a failing pass is logged and the next one tries again."""
-        while True:
-            try:
-                await self.sweep()
-            except TransientError as exc:
-                log.warning("lease sweep skipped: %s", exc)
-            except Exception:
-                log.exception("lease sweep failed")
-            await asyncio.sleep(self._interval)
+    async def sweep_once(self) -> None:
+        """One pass; Redis being away only skips it (the next pass tries again)."""
+        try:
+            await self.sweep()
+        except TransientError as exc:
+            log.warning("lease sweep skipped: %s", exc)
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between passes."""
+        return self._interval
 
     async def sweep(self) -> tuple[int, int]:
         """One pass over every pool: (leases expired, escalation steps carried out)."""
@@ -356,9 +358,8 @@ async def leases_ctx(app: web.Application) -> AsyncIterator[None]:
     mover = TicketMover(store, app[K.PUBLISHER], config, metrics, watch)
     app[DESK] = AgentDesk(store, presence, mover, watch, metrics)
     sweeper = LeaseSweeper(store, presence, mover, config, metrics, watch)
-    task = asyncio.create_task(sweeper.run(), name="lease-sweeper")
+    loop = Loop("lease-sweeper", sweeper.sweep_once, sweeper.interval_s)
+    loop.start()
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await loop.stop()
     await watch.close()

@@ -31,13 +31,10 @@ def _stamp(model_dir: Path) -> float | None:
 class ModelFollower:
     """Reloads the model when its directory's manifest changes."""
 
-    def __init__(
-        self, model_dir: Path, model: Current[Classifier], metrics: Metrics, *, poll_s: float = 5.0
-    ) -> None:
+    def __init__(self, model_dir: Path, model: Current[Classifier], metrics: Metrics) -> None:
         self._dir = model_dir
         self._model = model
         self._metrics = metrics
-        self._poll_s = poll_s
         self._stamp = _stamp(model_dir)
 
     async def reload(self) -> str:
@@ -54,14 +51,12 @@ class ModelFollower:
             log.info("model %s in force (was %s)", new.version, old.version)
         return new.version
 
-    async def run(self) -> None:
-        """Poll the manifest until cancelled."""
-        while True:
-            await asyncio.sleep(self._poll_s)
-            stamp = _stamp(self._dir)
-            if stamp is not None and stamp != self._stamp:
-                try:
-                    await self.reload()
-                except ModelError as exc:
-                    self._stamp = stamp  # do not retry the same broken files every poll
-                    log.error("new model in %s not loaded, keeping the old one: %s", self._dir, exc)
+    async def check(self) -> None:
+        """Reload if the manifest changed since the model in force was loaded."""
+        stamp = _stamp(self._dir)
+        if stamp is not None and stamp != self._stamp:
+            try:
+                await self.reload()
+            except ModelError as exc:
+                self._stamp = stamp  # do not retry the same broken files every poll
+                log.error("new model in %s not loaded, keeping the old one: %s", self._dir, exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import signal
 
@@ -12,6 +13,14 @@ from router.app import create_app
 from router.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def dump_tasks() -> None:
+    """Log the stack of every asyncio task of this process."""
+    for task in asyncio.all_tasks():
+        out = io.StringIO()
+        task.print_stack(file=out)
+        log.warning("task %s:\n%s", task.get_name(), out.getvalue())
 
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
@@ -26,6 +35,8 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # `kill -USR1 <pid>` logs what every task is waiting on: for a replica that hangs.
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
     if ready is not None:
         ready.set()
     print(f"ticket-router ready on port {settings.http_port}", flush=True)

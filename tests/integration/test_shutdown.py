@@ -24,7 +24,7 @@ from tests.tickets import make_tickets
 
 pytestmark = pytest.mark.integration
 
-N = 2000
+N = 3000
 
 
 async def test_sigterm_with_tickets_in_flight_loses_none(
@@ -45,7 +45,9 @@ async def test_sigterm_with_tickets_in_flight_loses_none(
         ROUTER_HTTP_PORT=str(port),
         ROUTER_MODEL_DIR=str(model_dir),
         ROUTER_CONFIG=str(EXAMPLE_CONFIG),
-        ROUTER_BATCH_SIZE="32",
+        # Small batches and prefetch: the first replica is still busy when SIGTERM comes.
+        ROUTER_BATCH_SIZE="8",
+        ROUTER_PREFETCH="32",
     )
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
