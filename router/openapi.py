@@ -265,7 +265,10 @@ def _document() -> dict[str, Any]:
         "required": ["id", "state", "assignment"],
         "properties": {
             "id": {"type": "string"},
-            "state": {"type": "string", "enum": ["routing", "assigned"]},
+            "state": {
+                "type": "string",
+                "enum": ["routing", "assigned", "leased", "accepted", "completed"],
+            },
             "assignment": {"$ref": "#/components/schemas/Assignment"},
         },
     }

@@ -109,7 +109,9 @@ class TicketRouter:
         except TransientError as exc:
             self._metrics.transient_errors.labels("redis").inc()
             return [Outcome(p.ticket.id, "retry", error=str(exc)) for p in batch]
-        todo = [p for p, s in zip(batch, states, strict=True) if s != "assigned"]
+        # Only new or half-done ids need work; assigned, leased, accepted or completed
+        # ones are duplicates and are not even classified again.
+        todo = [p for p, s in zip(batch, states, strict=True) if s is None or s == "claimed"]
         by_owner: dict[str, Outcome] = {}
         if todo:
             records = await self._decide_all(todo)
