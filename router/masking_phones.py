@@ -42,7 +42,11 @@ _GROUP_RE = re.compile(_GROUP)
 _DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))$")
 # One separator style throughout, and nothing glued on either side.
 # (First character, then the look-behind: faster, see masking_numbers.)
-_BLOCKS = re.compile(r"\d(?<![\d+(./-]\d)\d{3,5}([ -])\d{4,6}(?:\1\d{4,6}){1,3}(?![\d)./-]|[ -]\d)")
+# A shorter group after it ("... 0001 100") is a separate number, not more of the block.
+_BLOCKS = re.compile(
+    r"\d(?<![\d+(./-]\d)\d{3,5}([ -])\d{4,6}(?:\1\d{4,6}){1,3}(?![\d)./-]|[ -]\d{4})"
+)
+_BARE_LONG = re.compile(r"(?<![\d+])\d{13,19}(?![\d])")
 _NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"\w")
 
@@ -72,8 +76,12 @@ def phone_spans(text: str, regions: Sequence[str] = ()) -> list[Span]:
 
 
 def block_number_spans(text: str) -> list[Span]:
-    """Plain blocks of 4-6 digits, 13-19 digits in all: card and account number shapes."""
-    return [m.span() for m in _BLOCKS.finditer(text) if 13 <= _digits(m.group()) <= 19]
+    """Card and account number shapes: plain blocks of 4-6 digits, or one unbroken run,
+    13-19 digits in all. (An unbroken "0030..." would otherwise read as a dialled
+    international number; people write phone numbers in groups.)"""
+    spans = [m.span() for m in _BLOCKS.finditer(text) if 13 <= _digits(m.group()) <= 19]
+    spans.extend(m.span() for m in _BARE_LONG.finditer(text))
+    return sorted(spans)
 
 
 def _blank(text: str, spans: Sequence[Span]) -> str:
@@ -132,10 +140,15 @@ def _phone_windows(text: str, groups: Sequence[Span]) -> Iterable[Span]:
     """Split the groups at dates, then take the longest phone-shaped windows left to right."""
     runs: list[list[Span]] = [[]]
     for group in groups:
-        if _DATE.match(text[group[0] : group[1]]):
+        piece = text[group[0] : group[1]]
+        if _DATE.match(piece):
             runs.append([])
-        else:
-            runs[-1].append(group)
+            continue
+        # "(070) ..." after a complete number starts the next number: an area code in
+        # parentheses leads a number, so "458841) (070) 8597704" is two, not one.
+        if piece.startswith("(") and sum(_digits(text[s:e]) for s, e in runs[-1]) >= MIN_DIGITS:
+            runs.append([])
+        runs[-1].append(group)
     for run in runs:
         counts = [_digits(text[s:e]) for s, e in run]
         i = 0
