@@ -102,7 +102,7 @@ class ConfigFollower:
         number: int,
         on_switch: OnSwitch,
         *,
-        poll_s: float = 2.0,
+        poll_s: float = 0.5,
     ) -> None:
         self._store = store
         self._config = config
