@@ -67,9 +67,5 @@ fi
 
 # 4. The shipped default model, built from the repo's synthetic ticket generator; built
 #    again when this version of the code can no longer load it (a newer model format).
-if ! .venv/bin/python -c "from classifiers.model import load_model; from classifiers.paths \
-import default_model_dir; load_model(default_model_dir())" >/dev/null 2>&1; then
-  log "building the default model (about a minute)"
-  .venv/bin/ticket-router build-default-model
-fi
+.venv/bin/ticket-router build-default-model --if-needed
 log "set-up done"

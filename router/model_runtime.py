@@ -36,6 +36,7 @@ class ModelFollower:
         self._model = model
         self._metrics = metrics
         self._stamp = _stamp(model_dir)
+        self._failed_stamp: float | None = None
 
     async def reload(self) -> str:
         """Load the directory's model now and put it in force; returns its version.
@@ -58,5 +59,7 @@ class ModelFollower:
             try:
                 await self.reload()
             except ModelError as exc:
-                self._stamp = stamp  # do not retry the same broken files every poll
-                log.error("new model in %s not loaded, keeping the old one: %s", self._dir, exc)
+                # Tried again next poll: the files may still be being written. Said once.
+                if stamp != self._failed_stamp:
+                    log.error("new model in %s not loaded, keeping the old one: %s", self._dir, exc)
+                self._failed_stamp = stamp
