@@ -116,7 +116,8 @@ async def _publish(
     exchange: aio_pika.abc.AbstractExchange, tickets: list[dict[str, Any]], rate: float | None
 ) -> float:
     start = time.time()
-    chunk = 100
+    # Paced: a small chunk every few milliseconds, so latency is not our own burst.
+    chunk = max(1, int(rate / 200)) if rate else 100
     for i in range(0, len(tickets), chunk):
         part = tickets[i : i + chunk]
         if rate:
