@@ -161,13 +161,21 @@ def _prediction(assignment: dict[str, Any]) -> Prediction:
 
 async def preview_config(request: web.Request) -> web.Response:
     """Route the last ``n`` tickets (default 500) by a candidate config at the instants
-    they were decided, and list those whose pool, rule or fallback would change."""
+    they were decided, and list those whose pool, rule or fallback would change.
+
+    The body is the candidate config itself (YAML or JSON, ``?n=`` in the query), or
+    a JSON object ``{"config": {...}, "n": 500}``.
+    """
     require_admin(request)
     body = await _document(request)
     if isinstance(body, web.Response):
         return body
-    n = body.pop("n", 500) if "config" in body else 500
-    document = body.get("config", body)
+    wrapped = "config" in body and "pools" not in body
+    try:
+        n = body.get("n", 500) if wrapped else int(request.query.get("n", "500"))
+    except ValueError:
+        n = 0
+    document = body["config"] if wrapped else body
     if not isinstance(n, int) or not 1 <= n <= MAX_PREVIEW:
         return json_error(400, "n", f"must be an integer from 1 to {MAX_PREVIEW}")
     if not isinstance(document, dict):

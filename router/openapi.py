@@ -486,18 +486,36 @@ def _document() -> dict[str, Any]:
                 "post": {
                     "summary": "Which of the last n tickets a candidate config would route "
                     "elsewhere, and why (admin)",
+                    "parameters": [
+                        {
+                            "name": "n",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 5000},
+                        },
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {
+                            "application/yaml": {"schema": {"$ref": _CONFIG_SCHEMA_REF}},
                             "application/json": {
                                 "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "config": {"$ref": _CONFIG_SCHEMA_REF},
-                                        "n": {"type": "integer", "minimum": 1, "maximum": 5000},
-                                    },
+                                    "oneOf": [
+                                        {"$ref": _CONFIG_SCHEMA_REF},
+                                        {
+                                            "type": "object",
+                                            "required": ["config"],
+                                            "properties": {
+                                                "config": {"$ref": _CONFIG_SCHEMA_REF},
+                                                "n": {
+                                                    "type": "integer",
+                                                    "minimum": 1,
+                                                    "maximum": 5000,
+                                                },
+                                            },
+                                        },
+                                    ]
                                 }
-                            }
+                            },
                         },
                     },
                     "responses": {
