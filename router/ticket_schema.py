@@ -7,30 +7,18 @@ for AMQP messages and ``POST /v1/tickets`` so both paths accept exactly the same
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from datetime import datetime
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from classifiers.timezones import is_valid_timezone
 from router.domain import Customer, Ticket
 from router.errors import InvalidInput
 from router.masking import contains_card_data
 
 _LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
-
-
-@functools.cache
-def _zone_names() -> frozenset[str]:
-    # Computed once: listing the zone database walks the file system.
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_valid_timezone(name: str) -> bool:
-    """True when ``name`` is an IANA zone this machine knows (e.g. ``Europe/Berlin``)."""
-    return name in _zone_names()
 
 
 class CustomerModel(BaseModel):
