@@ -244,10 +244,3 @@ class TicketRouter:
             delay = min(delay * 2, 0.5)
         return Outcome(pending.ticket.id, "retry", error="stays claimed by another consumer")
 
-
-def decision_summary(assignment: Mapping[str, Any]) -> str:
-    """One log line for an assignment."""
-    return (
-        f"ticket={assignment['ticket_id']} pool={assignment['pool_id']} "
-        f"rule={assignment['rule']} tier={assignment['tier']} lang={assignment['language']}"
-    )
