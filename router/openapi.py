@@ -12,34 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from router import __version__
-from router.agent_requests import (
-    AgentRequest,
-    ClaimBody,
-    CompleteBody,
-    EscalateBody,
-    ExtendBody,
-    LeaseBody,
-    PresenceBody,
-    PullBody,
-    ReleaseBody,
-)
+from router.openapi_agents import agent_paths
+from router.openapi_common import AUTH_ERRORS, ERROR, err, json_body, path_param
 from router.ticket_schema import TicketModel
-
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["field", "message"],
-            "properties": {
-                "field": {"type": ["string", "null"], "description": "the field that is wrong"},
-                "message": {"type": "string"},
-            },
-        }
-    },
-}
-
 
 _TOKEN_REQUEST = {
     "type": "object",
@@ -97,24 +72,6 @@ _PREVIEW = {
 }
 
 
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _err(description: str) -> dict[str, Any]:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
-_AUTH_ERRORS = {
-    "401": _err("no token, or not a valid one"),
-    "403": _err("the token lacks the scope this needs"),
-}
-
-
 def _config_schemas() -> dict[str, Any]:
     """The editors' JSON Schema of the config file (shipped beside this module), its
     definitions moved to the OpenAPI components."""
@@ -123,128 +80,6 @@ def _config_schemas() -> dict[str, Any]:
     defs = schema.pop("$defs", {})
     schema.pop("$schema", None)
     return {"RoutingConfig": schema, **defs}
-
-
-_LEASE = {
-    "type": "object",
-    "required": ["ticket_id", "agent", "expires_at", "lease_id"],
-    "properties": {
-        "ticket_id": {"type": "string"},
-        "agent": {"type": "string"},
-        "expires_at": {"type": "string", "format": "date-time"},
-        "lease_id": {"type": "string", "description": "the holder's key to act on the lease"},
-    },
-}
-_LEASE_GRANT = {
-    "type": "object",
-    "required": ["lease", "assignment"],
-    "properties": {
-        "lease": _LEASE,
-        "assignment": {"$ref": "#/components/schemas/Assignment"},
-    },
-}
-_LEASE_STATE = {
-    "type": "object",
-    "required": ["ticket_id", "pool", "state"],
-    "properties": {
-        "ticket_id": {"type": "string"},
-        "pool": {"type": "string"},
-        "state": {"type": "string", "enum": ["assigned", "leased", "accepted", "completed"]},
-        "lease": {
-            "type": "object",
-            "properties": {
-                "lease_id": {"type": "string"},
-                "expires_at": {"type": "string", "format": "date-time"},
-            },
-        },
-    },
-}
-_ESCALATED = {
-    "type": "object",
-    "required": ["ticket_id", "pool", "state", "moved"],
-    "properties": {
-        "ticket_id": {"type": "string"},
-        "pool": {"type": "string", "description": "where it is queued now"},
-        "state": {"type": "string", "enum": ["assigned"]},
-        "moved": {"type": "boolean"},
-        "tier": {"type": "string"},
-        "reasons": {"type": "array", "items": {"type": "string"}},
-    },
-}
-_AGENTS = {
-    "type": "object",
-    "properties": {
-        s: {"type": "array", "items": {"type": "string"}} for s in ("online", "away", "offline")
-    },
-}
-_POOL_STATUS = {
-    "type": "object",
-    "required": ["pool", "capacity", "open", "queued", "agents"],
-    "properties": {
-        "pool": {"type": "string"},
-        "name": {"type": "string"},
-        "kind": {"type": "string", "enum": ["in_house", "outsourced"]},
-        "data_access": {"type": "string", "enum": ["full", "masked"]},
-        "capacity": {"type": "integer"},
-        "open": {"type": "integer", "description": "leased + accepted"},
-        "available": {"type": "integer"},
-        "queued": {"type": "integer"},
-        "agents": _AGENTS,
-        "agent_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-    },
-}
-_HELD = {
-    "type": "object",
-    "required": ["ticket_id"],
-    "properties": {
-        "ticket_id": {"type": "string"},
-        "state": {"type": "string"},
-        "agent": {"type": ["string", "null"]},
-        "expires_at": {"type": ["string", "null"], "format": "date-time"},
-        "priority": {"type": ["string", "null"]},
-        "tier": {"type": ["string", "null"]},
-        "category": {"type": ["string", "null"]},
-        "language": {"type": ["string", "null"]},
-        "sla_due": {"type": ["string", "null"], "format": "date-time"},
-        "decided_at": {"type": ["string", "null"], "format": "date-time"},
-    },
-}
-_POOL_LISTING = {
-    "type": "object",
-    "required": ["pool", "queued", "open", "backlog", "leased"],
-    "properties": {
-        "pool": {"type": "string"},
-        "queued": {"type": "integer"},
-        "open": {"type": "integer"},
-        "backlog": {"type": "array", "items": _HELD, "description": "most urgent first"},
-        "leased": {"type": "array", "items": _HELD, "description": "soonest expiry first"},
-    },
-}
-_CONFLICT = _err(
-    "not the lease holder; error.reason: expired, released, completed, escalated, moved "
-    "(error.pool says where to), not_yours or wrong_state"
-)
-
-
-def _agent_op(
-    summary: str,
-    body: type[AgentRequest] | None,
-    responses: dict[str, Any],
-    params: tuple[str, ...] = ("pool", "ticket_id"),
-) -> dict[str, Any]:
-    """An operation of the agents' API (scope ``agent:<pool>`` or ``admin``)."""
-    op: dict[str, Any] = {
-        "summary": summary,
-        "parameters": [_path_param(p) for p in params],
-        "responses": {**responses, **_AUTH_ERRORS, "503": _err("state store unavailable")},
-    }
-    if body is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body.model_json_schema()}},
-        }
-        op["responses"]["400"] = _err("invalid body; error.field names the field")
-    return op
 
 
 @functools.cache
@@ -328,11 +163,11 @@ def _document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "202": _json(accepted, "published with confirm, or already known"),
-                        "400": _err("invalid ticket; error.field names the field"),
-                        "413": _err("over the 64 KiB limit"),
-                        **_AUTH_ERRORS,
-                        "503": _err("broker unavailable; retry"),
+                        "202": json_body(accepted, "published with confirm, or already known"),
+                        "400": err("invalid ticket; error.field names the field"),
+                        "413": err("over the 64 KiB limit"),
+                        **AUTH_ERRORS,
+                        "503": err("broker unavailable; retry"),
                     },
                 }
             },
@@ -348,10 +183,10 @@ def _document() -> dict[str, Any]:
                         }
                     ],
                     "responses": {
-                        "200": _json(ticket_state, "state, decision and reasons"),
-                        "404": _err("unknown ticket id"),
-                        **_AUTH_ERRORS,
-                        "503": _err("state store unavailable"),
+                        "200": json_body(ticket_state, "state, decision and reasons"),
+                        "404": err("unknown ticket id"),
+                        **AUTH_ERRORS,
+                        "503": err("state store unavailable"),
                     },
                 }
             },
@@ -363,33 +198,33 @@ def _document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": _TOKEN_REQUEST}},
                     },
                     "responses": {
-                        "201": _json(_TOKEN, "created; `token` holds the plaintext"),
-                        "400": _err("invalid request; error.field names the field"),
-                        **_AUTH_ERRORS,
+                        "201": json_body(_TOKEN, "created; `token` holds the plaintext"),
+                        "400": err("invalid request; error.field names the field"),
+                        **AUTH_ERRORS,
                     },
                 },
                 "get": {
                     "summary": "List tokens (admin); never a secret",
                     "responses": {
-                        "200": _json(
+                        "200": json_body(
                             {
                                 "type": "object",
                                 "properties": {"tokens": {"type": "array", "items": _TOKEN}},
                             },
                             "token metadata",
                         ),
-                        **_AUTH_ERRORS,
+                        **AUTH_ERRORS,
                     },
                 },
             },
             "/v1/admin/tokens/{token_id}": {
                 "delete": {
                     "summary": "Revoke a token (admin)",
-                    "parameters": [_path_param("token_id")],
+                    "parameters": [path_param("token_id")],
                     "responses": {
                         "204": {"description": "revoked"},
-                        "404": _err("unknown or already revoked"),
-                        **_AUTH_ERRORS,
+                        "404": err("unknown or already revoked"),
+                        **AUTH_ERRORS,
                     },
                 }
             },
@@ -398,7 +233,7 @@ def _document() -> dict[str, Any]:
                     "summary": "Newest audit-log records (admin)",
                     "parameters": [{"name": "n", "in": "query", "schema": {"type": "integer"}}],
                     "responses": {
-                        "200": _json(
+                        "200": json_body(
                             {
                                 "type": "object",
                                 "properties": {
@@ -407,14 +242,14 @@ def _document() -> dict[str, Any]:
                             },
                             "records, newest first",
                         ),
-                        **_AUTH_ERRORS,
+                        **AUTH_ERRORS,
                     },
                 }
             },
             "/v1/config": {
                 "get": {
                     "summary": "The routing config in force, with its version and author (admin)",
-                    "responses": {"200": _json(_CONFIG_VERSION, "the config"), **_AUTH_ERRORS},
+                    "responses": {"200": json_body(_CONFIG_VERSION, "the config"), **AUTH_ERRORS},
                 },
                 "put": {
                     "summary": "Validate and put a new config in force on every replica (admin)",
@@ -435,10 +270,10 @@ def _document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json(_CONFIG_VERSION, "in force; the new version and its diff"),
-                        "400": _err("invalid config; error.problems lists every path and problem"),
-                        "412": _err("another version was put in force since If-Match"),
-                        **_AUTH_ERRORS,
+                        "200": json_body(_CONFIG_VERSION, "in force; the new version and its diff"),
+                        "400": err("invalid config; error.problems lists every path and problem"),
+                        "412": err("another version was put in force since If-Match"),
+                        **AUTH_ERRORS,
                     },
                 },
             },
@@ -447,7 +282,7 @@ def _document() -> dict[str, Any]:
                     "summary": "Config history, newest first: who, when, why, diff (admin)",
                     "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
                     "responses": {
-                        "200": _json(
+                        "200": json_body(
                             {
                                 "type": "object",
                                 "properties": {
@@ -456,7 +291,7 @@ def _document() -> dict[str, Any]:
                             },
                             "versions",
                         ),
-                        **_AUTH_ERRORS,
+                        **AUTH_ERRORS,
                     },
                 }
             },
@@ -476,9 +311,9 @@ def _document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json(_CONFIG_VERSION, "in force"),
-                        "404": _err("no such version"),
-                        **_AUTH_ERRORS,
+                        "200": json_body(_CONFIG_VERSION, "in force"),
+                        "404": err("no such version"),
+                        **AUTH_ERRORS,
                     },
                 }
             },
@@ -519,9 +354,9 @@ def _document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json(_PREVIEW, "the changes"),
-                        "400": _err("invalid candidate config"),
-                        **_AUTH_ERRORS,
+                        "200": json_body(_PREVIEW, "the changes"),
+                        "400": err("invalid candidate config"),
+                        **AUTH_ERRORS,
                     },
                 }
             },
@@ -538,96 +373,13 @@ def _document() -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": _json({"type": "object"}, "the coverage report"),
-                        "400": _err("bad zone or date"),
-                        **_AUTH_ERRORS,
+                        "200": json_body({"type": "object"}, "the coverage report"),
+                        "400": err("bad zone or date"),
+                        **AUTH_ERRORS,
                     },
                 }
             },
-            "/v1/pools/{pool}": {
-                "get": _agent_op(
-                    "A pool's capacity, open and queued counts, agents by presence",
-                    None,
-                    {"200": _json(_POOL_STATUS, "the pool"), "404": _err("no such pool")},
-                    ("pool",),
-                )
-            },
-            "/v1/pools/{pool}/assignments": {
-                "get": {
-                    **_agent_op(
-                        "The pool's backlog and leases, for supervisors (no ticket content)",
-                        None,
-                        {"200": _json(_POOL_LISTING, "backlog and leases")},
-                        ("pool",),
-                    ),
-                    "parameters": [
-                        _path_param("pool"),
-                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                    ],
-                }
-            },
-            "/v1/pools/{pool}/assignments/next": {
-                "post": _agent_op(
-                    "Lease the pool's most urgent ticket, waiting up to `wait` seconds",
-                    PullBody,
-                    {
-                        "200": _json(_LEASE_GRANT, "a lease and the (masked) assignment"),
-                        "204": {"description": "none came; X-Router-Reason: empty|at-capacity"},
-                        "404": _err("no such pool"),
-                    },
-                    ("pool",),
-                )
-            },
-            "/v1/pools/{pool}/assignments/{ticket_id}/claim": {
-                "post": _agent_op(
-                    "Lease a ticket whose message came from the pool's queue",
-                    ClaimBody,
-                    {
-                        "200": _json(_LEASE_GRANT, "a lease (the same one for its agent)"),
-                        "404": _err("no such ticket in this pool"),
-                        "409": _CONFLICT,
-                        "429": _err("the pool is at capacity; retry after Retry-After"),
-                    },
-                )
-            },
-            **{
-                f"/v1/pools/{{pool}}/assignments/{{ticket_id}}/{action}": {
-                    "post": _agent_op(
-                        summary,
-                        body,
-                        {
-                            "200": _json(_LEASE_STATE, "done"),
-                            "404": _err("no such ticket in this pool"),
-                            "409": _CONFLICT,
-                        },
-                    )
-                }
-                for action, summary, body in (
-                    ("accept", "Accept: stops SLA escalation, renews the lease", LeaseBody),
-                    ("extend", "Make the lease end `seconds` from now", ExtendBody),
-                    ("complete", "Complete with an outcome; frees capacity", CompleteBody),
-                    ("release", "Put the ticket back in the pool's backlog", ReleaseBody),
-                )
-            },
-            "/v1/pools/{pool}/assignments/{ticket_id}/escalate": {
-                "post": _agent_op(
-                    "Escalate to tier 2: decided again and queued where chosen",
-                    EscalateBody,
-                    {
-                        "200": _json(_ESCALATED, "where it went"),
-                        "404": _err("no such ticket in this pool"),
-                        "409": _CONFLICT,
-                    },
-                )
-            },
-            "/v1/pools/{pool}/agents/{agent}/presence": {
-                "post": _agent_op(
-                    "An agent's heartbeat: online, away or offline (stale after 60 s)",
-                    PresenceBody,
-                    {"200": _json({"type": "object"}, "the status and when it goes stale")},
-                    ("pool", "agent"),
-                )
-            },
+            **agent_paths(),
             "/healthz": {
                 "get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}
             },
@@ -667,7 +419,7 @@ def _document() -> dict[str, Any]:
                 **defs,
                 "Assignment": assignment,
                 **_config_schemas(),
-                "Error": _ERROR,
+                "Error": ERROR,
             },
         },
     }
