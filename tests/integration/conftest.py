@@ -91,12 +91,19 @@ async def redis_client(names: Names) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-async def amqp(names: Names) -> AsyncIterator[AbstractRobustConnection]:
+def extra_pools() -> list[str]:
+    """Pool ids beyond the example config's that this test's services declare queues
+    for; a test that uses its own config appends them so they are deleted after it."""
+    return []
+
+
+@pytest.fixture
+async def amqp(names: Names, extra_pools: list[str]) -> AsyncIterator[AbstractRobustConnection]:
     """A broker connection for the test; deletes this test's queues and exchanges after."""
     connection = await aio_pika.connect_robust(AMQP_URL)
     yield connection
     channel = await connection.channel()
-    pool_ids = load_config(EXAMPLE_CONFIG).pool_ids
+    pool_ids = (*load_config(EXAMPLE_CONFIG).pool_ids, *extra_pools)
     for queue in [names.inbound_queue, names.dead_queue, *map(names.pool_queue, pool_ids)]:
         await channel.queue_delete(queue)
     for exchange in (names.tickets_exchange, names.assignments_exchange):

@@ -103,7 +103,8 @@ def routing_to(pool_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def alpha_config(tmp_path: Path) -> Path:
+def alpha_config(tmp_path: Path, extra_pools: list[str]) -> Path:
+    extra_pools.extend(["alpha", "beta"])
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(routing_to("alpha")))
     return path
