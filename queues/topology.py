@@ -14,6 +14,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+from aiormq.exceptions import ChannelPreconditionFailed
 
 from router.settings import Names, Settings
 
@@ -41,10 +42,8 @@ async def declare_inbound(
     exchange = await channel.declare_exchange(
         names.tickets_exchange, aio_pika.ExchangeType.TOPIC, durable=True
     )
-    dead = await channel.declare_queue(names.dead_queue, durable=True, arguments=_typed(settings))
-    inbound = await channel.declare_queue(
-        names.inbound_queue, durable=True, arguments=inbound_arguments(settings)
-    )
+    dead = await _queue(channel, names.dead_queue, _typed(settings), settings)
+    inbound = await _queue(channel, names.inbound_queue, inbound_arguments(settings), settings)
     await inbound.bind(exchange, routing_key="#")
     return exchange, inbound, dead
 
@@ -57,11 +56,27 @@ async def declare_pools(
         names.assignments_exchange, aio_pika.ExchangeType.DIRECT, durable=True
     )
     for pool_id in pool_ids:
-        queue = await channel.declare_queue(
-            names.pool_queue(pool_id), durable=True, arguments=_typed(settings)
-        )
+        queue = await _queue(channel, names.pool_queue(pool_id), _typed(settings), settings)
         await queue.bind(exchange, routing_key=pool_id)
     return exchange
+
+
+class TopologyMismatch(RuntimeError):
+    """A queue exists on the broker with other arguments than this service declares."""
+
+
+async def _queue(
+    channel: AbstractChannel, name: str, arguments: dict[str, Any], settings: Settings
+) -> AbstractQueue:
+    try:
+        return await channel.declare_queue(name, durable=True, arguments=arguments)
+    except ChannelPreconditionFailed as exc:
+        # The broker closes the channel and names only the argument: say what to do.
+        raise TopologyMismatch(
+            f"queue {name!r} already exists with other arguments than "
+            f"{arguments} (ROUTER_QUEUE_TYPE={settings.queue_type}): {exc}. Set "
+            "ROUTER_QUEUE_TYPE to the type it has, or drain and delete the queue."
+        ) from exc
 
 
 def _typed(settings: Settings) -> dict[str, Any]:

@@ -9,7 +9,10 @@ import signal
 
 from aiohttp import web
 
+from classifiers.errors import ModelError
+from queues.topology import TopologyMismatch
 from router.app import create_app
+from router.config import ConfigError
 from router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,13 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     """Serve until a stop signal; then stop consuming, drain in-flight tickets, close."""
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except (TopologyMismatch, ConfigError, ModelError) as exc:
+        # A mistake in the deployment, not a bug: one clear line, no traceback.
+        log.error("cannot start: %s", exc)
+        await runner.cleanup()
+        raise SystemExit(2) from None
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     log.info("listening on %s:%d", settings.http_host, settings.http_port)

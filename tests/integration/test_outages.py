@@ -13,6 +13,7 @@ from aio_pika.abc import AbstractRobustConnection
 from yarl import URL
 
 from queues.keys import Keys
+from queues.topology import TopologyMismatch
 from router.config import load_config
 from router.settings import Names
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
@@ -118,3 +119,14 @@ async def test_broker_connection_loss_redelivers_without_doubles(
     # de-duplicates on message_id. Anything more than that window would be a bug.
     print(f"assignments published twice across the cut: {sum(ids.values()) - 1500}")
     assert sum(ids.values()) - 1500 <= 16
+
+
+async def test_a_queue_declared_otherwise_is_a_clear_start_up_error(
+    start_service: ServiceFactory, amqp: AbstractRobustConnection, names: Names
+) -> None:
+    channel = await amqp.channel()
+    await channel.declare_queue(names.dead_queue, durable=True)  # classic, not quorum
+    with pytest.raises(TopologyMismatch) as info:
+        await start_service()
+    assert names.dead_queue in str(info.value)
+    assert "ROUTER_QUEUE_TYPE" in str(info.value)
