@@ -7,18 +7,23 @@ for AMQP messages and ``POST /v1/tickets`` so both paths accept exactly the same
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from classifiers.timezones import is_valid_timezone
 from router.domain import Customer, Ticket
 from router.errors import InvalidInput
+from router.json_input import check_shape, loads_strict
 from router.masking import contains_card_data
 
 _LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+# Control (Cc), format (Cf: zero-width, bidi overrides), surrogate (Cs) and line or
+# paragraph separator (Zl, Zp) characters: invisible or misleading in an id that
+# logs, dashboards and the idempotency key show.
+_REFUSED_IN_ID = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class CustomerModel(BaseModel):
@@ -66,9 +71,22 @@ class TicketModel(BaseModel):
 
     @field_validator("id")
     @classmethod
-    def _id_not_blank(cls, value: str) -> str:
+    def _id_clean(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        for char in value:
+            if unicodedata.category(char) in _REFUSED_IN_ID:
+                raise ValueError(
+                    f"must not contain control or invisible characters (U+{ord(char):04X})"
+                )
+        # NFC: the composed and decomposed spellings of one id are one ticket.
+        return unicodedata.normalize("NFC", value)
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _timestamp_text(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 string, e.g. 2026-11-22T08:00:00Z")
         return value
 
     @field_validator("created_at")
@@ -80,7 +98,10 @@ class TicketModel(BaseModel):
 
 
 def parse_ticket(payload: bytes, *, max_bytes: int = 64 * 1024) -> Ticket:
-    """Decode and validate one ticket; raise :class:`InvalidInput` naming the problem."""
+    """Decode and validate one ticket; raise :class:`InvalidInput` naming the problem.
+
+    Beyond the fields' rules: at most 32 levels of nesting, no key twice in one
+    object, integers within 64 bits (see :mod:`router.json_input`)."""
     if len(payload) > max_bytes:
         raise InvalidInput(
             "body",
@@ -88,15 +109,17 @@ def parse_ticket(payload: bytes, *, max_bytes: int = 64 * 1024) -> Ticket:
             status=413,
             reason="too_large",
         )
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("body", f"not valid JSON ({exc})", reason="not_json") from None
-    return ticket_from_object(data)
+    return _ticket(loads_strict(payload))
 
 
 def ticket_from_object(data: Any) -> Ticket:
-    """Validate an already-decoded JSON value as a ticket."""
+    """Validate an already-decoded JSON value as a ticket. The id is NFC-normalised,
+    in the ticket and in its ``raw`` copy alike."""
+    check_shape(data)
+    return _ticket(data)
+
+
+def _ticket(data: Any) -> Ticket:
     if not isinstance(data, dict):
         raise InvalidInput(
             "body", f"a ticket must be a JSON object, got {_json_type(data)}", reason="not_object"
@@ -111,6 +134,8 @@ def ticket_from_object(data: Any) -> Ticket:
         raise InvalidInput(
             "subject", "subject and body are both empty; one must have text", reason="no_text"
         )
+    if data["id"] != model.id:
+        data = {**data, "id": model.id}
     customer = model.customer
     return Ticket(
         id=model.id,

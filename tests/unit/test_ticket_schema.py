@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import orjson
@@ -153,8 +154,10 @@ def test_any_json_object_is_a_ticket_or_a_named_error(data: dict[str, Any]) -> N
         assert exc.field
         assert exc.problem
     else:
-        assert ticket.id == data["id"]
+        assert ticket.id == unicodedata.normalize("NFC", data["id"])
         assert ticket.text.strip()
+        # What is accepted can always be written back: never a poison ticket for routing.
+        assert orjson.loads(orjson.dumps(ticket.raw)) == {**data, "id": ticket.id}
 
 
 def test_card_numbers_flag_the_ticket() -> None:
@@ -162,3 +165,101 @@ def test_card_numbers_flag_the_ticket() -> None:
     order = ticket_from_object({"id": "b", "body": "order 4111 1111 1111 1112 is late"})
     assert card.flags == frozenset({"contains_card_data"})
     assert order.flags == frozenset()  # fails the Luhn check: an order number
+
+
+def _parse_err(payload: bytes) -> InvalidInput:
+    with pytest.raises(InvalidInput) as info:
+        parse_ticket(payload)
+    return info.value
+
+
+def _nested(depth: int) -> bytes:
+    """A ticket whose ``metadata`` makes the document ``depth`` levels deep."""
+    inner = b'"x"'
+    for _ in range(depth - 1):
+        inner = b'{"k":' + inner + b"}"
+    return b'{"id":"deep","body":"x","metadata":' + inner + b"}"
+
+
+def test_nesting_up_to_32_levels_is_accepted() -> None:
+    ticket = parse_ticket(_nested(32))
+    assert ticket.id == "deep"
+
+
+@pytest.mark.parametrize(
+    ("depth", "field"), [(33, "metadata"), (300, "metadata"), (1100, "body"), (9_000, "body")]
+)
+def test_nesting_past_32_levels_is_refused_naming_the_field(depth: int, field: str) -> None:
+    # Past orjson's own limit (1,024) its error cannot say which field: "body" then.
+    error = _parse_err(_nested(depth))
+    assert (error.field, error.reason, error.status) == (field, "too_deep", 400)
+    assert "32 levels" in error.problem
+
+
+def test_deep_arrays_are_refused_too() -> None:
+    payload = b'{"id":"a","body":"x","tags":' + b"[" * 40 + b"]" * 40 + b"}"
+    error = _parse_err(payload)
+    assert (error.field, error.reason) == ("tags", "too_deep")
+
+
+def test_a_value_built_deep_in_python_is_refused_without_recursion() -> None:
+    value: dict[str, Any] = {}
+    for _ in range(200_000):
+        value = {"k": value}
+    error = _err({"id": "a", "body": "x", "metadata": value})
+    assert (error.field, error.reason) == ("metadata", "too_deep")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"id":"a","id":"b","body":"x"}',
+        b'{"id":"a","body":"x","metadata":{"n":1,"n":2}}',
+        b'{"id":"a","body":"x","metadata":{"l":[{"z":{"q":1,"q":1}}]}}',
+        b'{"id":"a","body":"x","customer":{"email":"a@b.c","email":"evil@x.y"}}',
+    ],
+)
+def test_duplicate_keys_are_refused_at_any_depth(payload: bytes) -> None:
+    error = _parse_err(payload)
+    assert (error.field, error.reason, error.status) == ("body", "duplicate_key", 400)
+    assert "appears twice" in error.problem
+
+
+@pytest.mark.parametrize(
+    "bad_id", [r"a\u0000b", r"a\u001fb", r"T\u202e1", r"T\u200b1", r"T\u20281", r"\u0007"]
+)
+def test_ids_with_control_or_invisible_characters_are_refused(bad_id: str) -> None:
+    error = _parse_err(b'{"id":"' + bad_id.encode() + b'","body":"x"}')
+    assert (error.field, error.reason) == ("id", "invalid_id")
+    assert "U+" in error.problem
+
+
+def test_nfc_and_nfd_spellings_of_an_id_are_one_ticket() -> None:
+    nfc, nfd = "Caf\u00e9-1", "Cafe\u0301-1"
+    composed = parse_ticket(orjson.dumps({"id": orjson.loads(f'"{nfc}"'), "body": "x"}))
+    decomposed = parse_ticket(orjson.dumps({"id": orjson.loads(f'"{nfd}"'), "body": "x"}))
+    assert composed.id == decomposed.id == "Caf\u00e9-1"
+    assert decomposed.raw["id"] == composed.id  # the record carries the key it is stored by
+    assert len(decomposed.id) == 6
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, 2**63 - 1, 2**64 - 1, -(2**63)])
+def test_big_integers_within_64_bits_stay_exact(value: int) -> None:
+    ticket = parse_ticket(b'{"id":"a","body":"x","metadata":{"n":%d}}' % value)
+    kept = ticket.raw["metadata"]["n"]
+    assert type(kept) is int and kept == value
+    assert orjson.loads(orjson.dumps(ticket.raw))["metadata"]["n"] == value
+
+
+@pytest.mark.parametrize("literal", [b"18446744073709551616", b"-9223372036854775809", b"9" * 40])
+def test_integers_past_64_bits_are_refused_not_turned_into_floats(literal: bytes) -> None:
+    error = _parse_err(b'{"id":"a","body":"x","metadata":{"n":' + literal + b"}}")
+    assert (error.reason, error.status) == ("number_too_large", 400)
+    assert "string" in error.problem
+    python_error = _err({"id": "a", "body": "x", "metadata": {"n": int(literal)}})
+    assert (python_error.field, python_error.reason) == ("metadata", "number_too_large")
+
+
+def test_a_number_is_not_a_timestamp() -> None:
+    error = _err({"id": "a", "body": "x", "created_at": 1_700_000_000})
+    assert (error.field, error.reason) == ("created_at", "invalid_created_at")
