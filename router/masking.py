@@ -1,37 +1,49 @@
 """Masking personal data for pools whose data access is ``masked``.
 
-Pure: text in, text out. Every finder reports spans; the spans of one kind are
-replaced by a token such as ``[email]`` before the next kind is searched, in an
-order where the more specific kinds go first (an e-mail address may hold digits,
-a card number is also phone-shaped).
+Pure: JSON in, JSON out. What counts as personal data is decided by one detector
+(:func:`router.pii_detect.find_pii`); this module walks a ticket and replaces
+each finding with a token such as ``[email]`` or ``[card]``.
 
-``mask_ticket`` walks a ticket JSON object: the fields routing needs are kept,
-fields whose key names personal data (e-mail, phone, name, address, birth date)
-are replaced whole, and every other string, at any depth, is scanned.
+Masking by construction: every string of the ticket is scanned, at any depth,
+keys included (``{"ana@example.com": "owner"}`` becomes ``{"[email]": "owner"}``),
+numbers too (a card number sent as a JSON number). Nothing is kept because of
+where it is. Three rules on top:
+
+- fields whose key names personal data (e-mail, phone, name, address, birth
+  date, at any depth) are replaced whole, whatever they hold;
+- ``customer.id`` becomes a keyed pseudonym (``router.pii_pseudonym``), so a
+  vendor can tell a returning customer without learning who it is;
+- the ticket ``id`` is delivered as sent: it is the platform's key for the
+  ticket and the handle of the agents' API (claim, accept, complete), and a
+  platform does not put its customers' data in it (see docs/data-protection.md).
+
+:func:`ticket_kinds` runs the same walk and reports the kinds found, which is
+what the ticket's ``contains_card_data`` flag is computed from.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from router import masking_numbers as numbers
 from router import masking_phones as phones
-from router.masking_numbers import contains_card_data
+from router.pii_detect import contains_card_data, find_pii
+from router.pii_pseudonym import is_pseudonym, pseudonym
 
-__all__ = ["MaskResult", "contains_card_data", "mask_text", "mask_ticket", "ticket_regions"]
+__all__ = [
+    "MAX_DEPTH",
+    "REDACTED",
+    "MaskResult",
+    "Masker",
+    "contains_card_data",
+    "mask_text",
+    "mask_ticket",
+    "ticket_kinds",
+    "ticket_regions",
+]
 
-Span = tuple[int, int]
-
-# Local part and domain as RFC 5322 allows in practice; \w admits
-# internationalised addresses. The look-behind keeps the scan linear.
-_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-
-# Kept verbatim: what routing and the agent need, and nothing personal.
-_KEPT_TOP = frozenset({"id", "channel", "created_at", "priority", "source"})
-_KEPT_CUSTOMER = frozenset({"id", "locale", "timezone", "country", "plan", "region"})
 # Deeper than any honest ticket: below this, values are redacted, not walked.
 MAX_DEPTH = 32
 REDACTED = "[redacted]"
@@ -65,6 +77,7 @@ _KEY_KINDS: Mapping[str, str] = {
 _TECHNICAL_NAMES = frozenset(
     {"filename", "hostname", "pathname", "domainname", "typename", "classname", "queuename"}
 )
+_KEY_CHARS = re.compile(r"[^a-z0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,57 +88,26 @@ class MaskResult:
     kinds: frozenset[str]
 
 
-def _replace(text: str, spans: Sequence[Span], token: str) -> str:
-    """Replace spans (overlapping ones merged) with ``token``."""
-    parts: list[str] = []
-    pos = 0
-    for start, end in sorted(spans):
-        if end <= pos:
-            continue
-        parts.append(text[pos : max(start, pos)])
-        parts.append(token)
-        pos = end
-    parts.append(text[pos:])
-    return "".join(parts)
-
-
-def _email_spans(text: str) -> list[Span]:
-    return [m.span() for m in _EMAIL.finditer(text)] if "@" in text else []
-
-
-# Order matters: see the module doc.
-_FINDERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
-    ("email", _email_spans),
-    ("iban", numbers.iban_spans),
-    ("card", numbers.card_spans),
-    ("cpf", numbers.cpf_spans),
-    ("ssn", numbers.ssn_spans),
-    ("nino", numbers.nino_spans),
-    ("ip", numbers.ip_spans),
-)
-_HAS_DIGIT = re.compile(r"\d")
-
-
 def mask_text(text: str, regions: Sequence[str] = ()) -> MaskResult:
     """Replace personal data in ``text`` with tokens such as ``[email]`` or ``[card]``.
 
     ``regions`` (ISO 3166-1 alpha-2, e.g. the customer's country) lets national
-    phone numbers be read by their numbering plan; without one, phone numbers
-    are found by shape (see ``router.masking_phones``).
+    phone numbers be read by their numbering plan.
     """
-    kinds: set[str] = set()
-    if not _HAS_DIGIT.search(text) and "@" not in text:
-        return MaskResult(text, frozenset())  # nothing below can match: the common fast path
-    for kind, finder in _FINDERS:
-        spans = finder(text)
-        if spans:
-            text = _replace(text, spans, f"[{kind}]")
-            kinds.add(kind)
-    spans = phones.phone_spans(text, regions)
-    if spans:
-        text = _replace(text, spans, "[phone]")
-        kinds.add("phone")
-    return MaskResult(text, frozenset(kinds))
+    findings = find_pii(text, regions)
+    if not findings:
+        return MaskResult(text, frozenset())
+    parts: list[str] = []
+    pos = 0
+    for f in findings:  # by position; overlapping findings merge into the first one
+        if f.end <= pos:
+            continue
+        if f.start >= pos:
+            parts.append(text[pos : f.start])
+            parts.append(f"[{f.kind}]")
+        pos = f.end
+    parts.append(text[pos:])
+    return MaskResult("".join(parts), frozenset(f.kind for f in findings))
 
 
 def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
@@ -146,7 +128,7 @@ def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _key_kind(key: str) -> str | None:
-    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    norm = _KEY_CHARS.sub("", key.lower())
     kind = _KEY_KINDS.get(norm)
     if kind is not None:
         return kind
@@ -159,56 +141,115 @@ def _key_kind(key: str) -> str | None:
     return None
 
 
-class _Masker:
-    """One ticket's walk; holds the phone regions so every string uses them."""
+@dataclass(slots=True)
+class _Walk:
+    """One ticket's walk: the phone regions every string uses, and the kinds found."""
 
-    def __init__(self, regions: Sequence[str]) -> None:
-        self.regions = regions
+    regions: Sequence[str]
+    until: str | None = None
+    kinds: set[str] = field(default_factory=set)
+
+    def text(self, text: str) -> str:
+        if self.until is not None:
+            self.kinds.update(f.kind for f in find_pii(text, self.regions, until=self.until))
+            return text
+        result = mask_text(text, self.regions)
+        self.kinds |= result.kinds
+        return result.text
 
     def value(self, value: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             return REDACTED
         if isinstance(value, str):
-            return mask_text(value, self.regions).text
-        if isinstance(value, bool) or value is None or isinstance(value, float):
+            return self.text(value)
+        if isinstance(value, bool) or value is None:
             return value
-        if isinstance(value, int):
+        if isinstance(value, int | float):
             # An id stored as a number can still be a card or phone number.
-            masked = mask_text(str(value), self.regions).text
+            masked = self.text(str(value))
             return value if masked == str(value) else masked
         if isinstance(value, Mapping):
-            return self.mapping(value, depth + 1, kept=frozenset())
+            return self.mapping(value, depth + 1)
         if isinstance(value, list | tuple):
             return [self.value(item, depth + 1) for item in value]
         return REDACTED  # not JSON: nothing we know how to check
 
-    def mapping(self, obj: Mapping[str, Any], depth: int, kept: frozenset[str]) -> dict[str, Any]:
+    def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, item in obj.items():
-            if key in kept:
-                out[key] = item
-                continue
-            kind = _key_kind(str(key))
+            name = str(key)
+            masked_key = self.text(name)
+            while masked_key in out:  # two keys masked alike: keep both values
+                masked_key += "'"
+            kind = _key_kind(name)
+            value = self.value(item, depth)
             if kind is not None and item not in (None, "", [], {}):
-                out[key] = f"[{kind}]"
-            else:
-                out[key] = self.value(item, depth)
+                value = f"[{kind}]"  # scanned all the same, so its kinds are reported
+            out[masked_key] = value
         return out
 
 
-def mask_ticket(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A masked copy of a ticket JSON object; ``raw`` is not changed.
+class Masker:
+    """Masks tickets for masked pools; holds the pseudonym key for ``customer.id``.
 
-    Kept: the ticket ``id``, ``channel``, ``created_at``, ``priority``,
-    ``source`` and the customer's ``id``, ``locale``, ``timezone``, ``country``,
-    ``plan`` and ``region``. Replaced whole: any field, at any depth, whose key
-    names an e-mail, phone, name, address or birth date. Scanned with
-    ``mask_text``: every other string (subject, body, tags, metadata and
-    unknown fields).
+    Calling the masker masks a ticket (``masker(raw)``), so it is what
+    ``router.assignment.for_pool`` takes.
     """
-    masker = _Masker(ticket_regions(raw))
-    out = masker.mapping(raw, 0, kept=_KEPT_TOP)
-    customer = raw.get("customer")
-    if isinstance(customer, Mapping):
-        out["customer"] = masker.mapping(customer, 1, kept=_KEPT_CUSTOMER)
-    return out
+
+    __slots__ = ("_key",)
+
+    def __init__(self, pseudonym_key: bytes | None = None) -> None:
+        self._key = pseudonym_key or None
+
+    @property
+    def has_key(self) -> bool:
+        """True when customer ids become pseudonyms, False when they are redacted."""
+        return self._key is not None
+
+    def __call__(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        return self.ticket(raw)
+
+    def ticket(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """A masked copy of a ticket JSON object; ``raw`` is not changed."""
+        walk = _Walk(ticket_regions(raw))
+        return self._walk_ticket(raw, walk)
+
+    def text(self, text: str, regions: Sequence[str] = ()) -> str:
+        """``text`` masked (the router's own texts about a ticket: reasons, notes)."""
+        return mask_text(text, regions).text
+
+    def _walk_ticket(self, raw: Mapping[str, Any], walk: _Walk) -> dict[str, Any]:
+        rest = {k: v for k, v in raw.items() if k != "id"}
+        out: dict[str, Any] = {"id": raw["id"]} if "id" in raw else {}
+        customer = rest.pop("customer", None)
+        out.update(walk.mapping(rest, 0))
+        if isinstance(customer, Mapping):
+            cid = customer.get("id")
+            masked = walk.mapping({k: v for k, v in customer.items() if k != "id"}, 1)
+            if cid is not None and cid != "":
+                text = str(cid)
+                masked = {
+                    "id": text if is_pseudonym(text) else pseudonym(text, self._key),
+                    **masked,
+                }
+            elif "id" in customer:
+                masked = {"id": cid, **masked}
+            out["customer"] = masked
+        elif customer is not None or "customer" in raw:
+            out["customer"] = walk.value(customer, 1)
+        return out
+
+
+def ticket_kinds(raw: Mapping[str, Any], *, until: str | None = None) -> frozenset[str]:
+    """The kinds of personal data anywhere in a ticket, found by the masking walk.
+
+    ``until="card"`` runs the detector only as far as its card finder (what the
+    ``contains_card_data`` flag needs; the result for ``"card"`` is the same).
+    """
+    walk = _Walk(ticket_regions(raw), until=until)
+    Masker()._walk_ticket(raw, walk)
+    return frozenset(walk.kinds)
+
+
+#: A masker without a pseudonym key: customer ids are redacted, not pseudonymised.
+mask_ticket = Masker()

@@ -31,37 +31,52 @@ IBAN_MAX_CHARS = 34
 # re then skips ahead to candidate characters instead of trying every
 # position, which makes these scans 2-5 times faster on ticket text.
 
-# A run of digit groups joined by one space or dash: "4111 1111 1111 1111",
-# "4111-1111-1111-1111" or "4111111111111111". The card may sit inside a longer
-# run ("ref 1234 4111 1111 1111 1111"), so windows of groups are checked below.
-_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:[ -]\d+)*(?!\d)")
+# A run of digit groups joined by a separator: "4111 1111 1111 1111",
+# "4111-1111-1111-1111", "4111.1111.1111.1111", "4111/1111/...", "4111 - 1111 ..."
+# or "4111111111111111" (no-break spaces and fullwidth digits are plain by now:
+# see router.pii_normalise). The card may sit inside a longer run ("ref 1234 4111
+# 1111 1111 1111"), so windows of groups are checked below.
+_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:(?:[ ./_-]| - |  )\d+)*(?!\d)")
 _GROUP = re.compile(r"\d+")
 
-# Two letters, two check digits, then 11-30 letters/digits, optionally in
-# space-separated groups. The tail may swallow a following short word, so
-# shorter group windows are tried too.
+# Two letters, two check digits, then 11-30 letters/digits, in any grouping: spaces,
+# dashes or dots between any characters ("DE89-3704-...", "BE68 5390 0754 7034",
+# "BE68539007547034", lower case too). The tail may swallow a following short word,
+# so shorter windows ending before each separator are tried too.
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,32}(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}[ .-]?\d{2}(?:[ .-]?[A-Za-z0-9]){11,32}(?![A-Za-z0-9])"
 )
+_IBAN_SEPARATORS = re.compile(r"[ .-]")
 
 # US SSN only with its separators: nine bare digits are far too common to mask.
 _SSN = re.compile(r"\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])")
 # Brazilian CPF, printed ("123.456.789-09") or bare (11 digits); check digits decide.
 _CPF = re.compile(r"\d(?<![\d.]\d)(?:\d{2}\.\d{3}\.\d{3}-\d{2}|\d{10})(?![\d-])")
-# UK National Insurance number: the prefix letters the issuer never uses
-# (D, F, I, Q, U, V anywhere; O second; BG, GB, KN, NK, NT, TN, ZZ) are excluded,
-# suffix A-D. Upper case only: that is how it is printed, and lower-case
-# matching would catch product codes.
-_NINO = re.compile(
-    r"[A-CEGHJ-PR-TW-Z](?<!\w[A-Z])[A-CEGHJ-NPR-TW-Z](?<!BG|GB|KN|NK|NT|TN|ZZ)"
-    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+# UK National Insurance number: two letters, six digits (in pairs or not), suffix
+# A-D. Any prefix letters, either case: "QQ 12 34 56 C" is the format printed in
+# examples and forms, never issued, but a customer copying it into a ticket may
+# have typed a real one over it -- masking a look-alike costs nothing.
+_NINO = re.compile(r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z] ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b")
+# Ids with letters in them, which the digit-run rule (router.pii_digits) cannot see:
+# Italy's codice fiscale (omocodia letters allowed for digits) and India's PAN.
+_CF_DIGIT = "[0-9LMNPQRSTUVlmnpqrstuv]"
+_CODICE_FISCALE = re.compile(
+    rf"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z]{{5}}{_CF_DIGIT}{{2}}[A-Za-z]{_CF_DIGIT}{{2}}"
+    rf"[A-Za-z]{_CF_DIGIT}{{3}}[A-Za-z](?![A-Za-z0-9])"
 )
+_PAN = re.compile(
+    r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z]{2}[ABCFGHLJPTabcfghljpt][A-Za-z]\d{4}[A-Za-z]"
+    r"(?![A-Za-z0-9])"
+)
+# Spain's DNI and NIE: the digits are masked as a long number anyway; the letter
+# with them says what it is.
+_DNI = re.compile(r"(?<![A-Za-z0-9])(?:[XYZxyz][ -]?)?\d{7,8}[ -]?[A-Za-z](?![A-Za-z0-9])")
 _IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
 
 def card_spans(text: str) -> list[Span]:
-    """Spans of Luhn-valid payment card numbers (13-19 digits, spaces or dashes allowed)."""
+    """Spans of Luhn-valid payment card numbers (13-19 digits, any separator)."""
     spans: list[Span] = []
     for run in _DIGIT_RUN.finditer(text):
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(run.group())]
@@ -76,8 +91,9 @@ def _card_windows(run: str, groups: list[Span]) -> Iterator[Span]:
     """Greedy left-to-right: the longest Luhn-valid window of whole groups at each start.
 
     A card is written bare or in blocks of at least three digits (4-4-4-4,
-    4-6-5), so a window of several groups never takes a shorter one; that also
-    keeps runs of small numbers ("1 2 3 ...") from costing a Luhn check each.
+    4-6-5), the last block maybe shorter (4-4-4-2, 4-4-4-1), so a window of
+    several groups starts with a long one and ends at the first short one; that
+    also keeps runs of small numbers ("1 2 3 ...") from costing a Luhn check each.
     """
     sizes = [end - start for start, end in groups]
     i = 0
@@ -86,12 +102,14 @@ def _card_windows(run: str, groups: list[Span]) -> Iterator[Span]:
         digits = 0
         ends: list[tuple[int, int]] = []  # (group index, digits so far)
         for j in range(i, len(groups)):
-            if j > i and min(sizes[i], sizes[j]) < CARD_MIN_BLOCK:
+            if j > i and sizes[i] < CARD_MIN_BLOCK:
                 break
             digits += sizes[j]
             if digits > CARD_MAX_DIGITS:
                 break
             ends.append((j, digits))
+            if j > i and sizes[j] < CARD_MIN_BLOCK:
+                break  # a short group only ends a card ("3056 9309 0259 04")
         for j, count in reversed(ends):
             if count < CARD_MIN_DIGITS:
                 break
@@ -111,15 +129,15 @@ def iban_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     for match in _IBAN_CANDIDATE.finditer(text):
         candidate = match.group()
-        # Try the whole candidate, then shorter ones ending before each space.
+        # Try the whole candidate, then shorter ones ending before each separator.
         ends = [len(candidate)] + [
-            k for k in range(len(candidate) - 1, 0, -1) if candidate[k] == " "
+            k for k in range(len(candidate) - 1, 0, -1) if candidate[k] in " .-"
         ]
         for end in ends:
-            compact = candidate[:end].replace(" ", "")
+            compact = _IBAN_SEPARATORS.sub("", candidate[:end]).upper()
             if len(compact) < IBAN_MIN_CHARS:
                 break
-            if len(compact) <= IBAN_MAX_CHARS and iban.is_valid(compact):
+            if len(compact) <= IBAN_MAX_CHARS and iban.is_valid(compact, check_country=False):
                 spans.append((match.start(), match.start() + end))
                 break
     return spans
@@ -150,6 +168,14 @@ def cpf_spans(text: str) -> list[Span]:
 def nino_spans(text: str) -> list[Span]:
     """Spans of UK National Insurance numbers (the regex encodes the issuing rules)."""
     return [m.span() for m in _NINO.finditer(text)]
+
+
+def national_id_spans(text: str) -> list[Span]:
+    """Spans of national ids with letters: codice fiscale, Indian PAN, Spanish DNI/NIE."""
+    spans = [m.span() for m in _CODICE_FISCALE.finditer(text)]
+    spans.extend(m.span() for m in _PAN.finditer(text))
+    spans.extend(m.span() for m in _DNI.finditer(text))
+    return spans
 
 
 def ip_spans(text: str) -> list[Span]:

@@ -1,0 +1,133 @@
+"""The one detector of personal data: typed findings with spans, for masking and for flags.
+
+:func:`find_pii` is the only place that decides what personal data is. Masking
+(``router.masking``) replaces what it finds; the ticket flag
+``contains_card_data`` (``router.ticket_schema``) is "did it find a card
+anywhere in the ticket". Both run the same finders in the same order over the
+same normalised text, so what is masked and what is flagged cannot disagree.
+
+Pipeline, per string:
+
+1. Normalise (``router.pii_normalise``): NFKC, invisible characters dropped,
+   every space a space, look-alike digits and dashes plain, ``%40``, ``&#64;``,
+   ``(at)``, `` dot `` spelled out. Findings are mapped back to the original text.
+2. Finders, most specific first. Each one's findings are blanked (same length)
+   before the next runs, so an e-mail address's digits are not also a phone
+   number: e-mail, IBAN, card, CPF, SSN, UK NI, other national ids, IP address.
+3. Amounts are blanked (kept readable), then phone numbers (libphonenumber with
+   the ticket's regions, then by shape), then every remaining run of seven or
+   more digits that is not a date (``router.pii_digits``): the catch-all that
+   makes the detector err on the side of masking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from router import masking_numbers as numbers
+from router import masking_phones as phones
+from router import pii_digits as digits
+from router.pii_normalise import normalise
+
+__all__ = ["KINDS", "Finding", "contains_card_data", "find_pii"]
+
+Span = tuple[int, int]
+
+# Local part and domain as RFC 5322 allows in practice; \w admits internationalised
+# addresses. A domain without a dot ("ana@localhost") or an address literal
+# ("ana@[10.0.0.1]") still has a personal local part. The look-behind keeps it linear.
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@(?:\[[0-9A-Fa-f:.]+\]|[\w-]+(?:\.[\w-]+)*)")
+
+# Blanks: not a digit, letter, separator or space, so nothing found later starts,
+# ends or continues inside one. (NUL cannot survive normalisation.)
+_BLANK = "\x00"
+
+
+def _email_spans(text: str) -> list[Span]:
+    return [m.span() for m in _EMAIL.finditer(text)] if "@" in text else []
+
+
+_Finder = Callable[[str], list[Span]]
+# The checked finders, in order (see the module doc).
+_CHECKED: tuple[tuple[str, _Finder], ...] = (
+    ("email", _email_spans),
+    ("iban", numbers.iban_spans),
+    ("card", numbers.card_spans),
+    ("cpf", numbers.cpf_spans),
+    ("ssn", numbers.ssn_spans),
+    ("nino", numbers.nino_spans),
+    ("national_id", numbers.national_id_spans),
+    ("ip", numbers.ip_spans),
+)
+#: Every kind :func:`find_pii` reports.
+KINDS = (*(kind for kind, _ in _CHECKED), "phone", "number")
+_INTERESTING = re.compile(r"[\d@%&\\]|[^\x00-\x7f]|(?i:\bat\b|\bdot\b)")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of personal data: its kind and its span in the original text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def _blank(text: str, spans: Sequence[Span]) -> str:
+    parts: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        parts.append(text[pos:start])
+        parts.append(_BLANK * (end - start))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def find_pii(text: str, regions: Sequence[str] = (), *, until: str | None = None) -> list[Finding]:
+    """The personal data in ``text``, in order of position, spans in ``text`` itself.
+
+    ``regions`` (ISO 3166-1 alpha-2, e.g. the customer's country) lets national
+    phone numbers be read by their numbering plan. ``until`` stops after that
+    kind's finder (``"card"``: only what the pipeline up to cards finds, which is
+    all a card flag needs -- the later finders cannot change it).
+    """
+    if not _INTERESTING.search(text):
+        return []  # nothing any finder (or the normaliser) could turn into a match
+    norm = normalise(text)
+    scan = norm.text
+    found: list[tuple[int, int, str]] = []
+    for kind, finder in _CHECKED:
+        spans = finder(scan)
+        if spans:
+            found.extend((start, end, kind) for start, end in spans)
+            scan = _blank(scan, spans)
+        if kind == until:
+            return _mapped(norm.original_span, found)
+    amounts = digits.amount_spans(scan)
+    if amounts:
+        scan = _blank(scan, amounts)
+    spans = phones.phone_spans(scan, regions)
+    if spans:
+        found.extend((start, end, "phone") for start, end in spans)
+        scan = _blank(scan, spans)
+    found.extend((start, end, "number") for start, end in digits.long_number_spans(scan))
+    return _mapped(norm.original_span, found)
+
+
+def _mapped(
+    to_original: Callable[[int, int], Span], found: list[tuple[int, int, str]]
+) -> list[Finding]:
+    out = [Finding(kind, *to_original(start, end)) for start, end, kind in found]
+    out.sort(key=lambda f: (f.start, f.end))
+    return out
+
+
+def contains_card_data(text: str) -> bool:
+    """True when the detector finds a payment card number in ``text``."""
+    return any(f.kind == "card" for f in find_pii(text, until="card"))

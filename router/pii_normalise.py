@@ -1,0 +1,231 @@
+"""Normalising text before personal data is searched for, with a map back to the original.
+
+Look-alike characters and spellings must not hide a number or an address from the
+finders: fullwidth or Arabic-Indic digits, no-break and thin spaces, zero-width and
+other invisible characters, en dashes between digit groups, ``%40`` for ``@``,
+``&#64;``, ``\\u0040``, ``john (at) example (dot) com``. :func:`normalise` rewrites
+those into plain ASCII for the finders and keeps a list of the pieces it rewrote,
+so a span found in the normalised text can be mapped back to the original one
+(:meth:`Normalised.original_span`). The original text is what gets masked, so text
+outside a finding stays exactly as the customer wrote it.
+
+Pure and fast: one precompiled regex finds every piece that needs rewriting; text
+without any (most ASCII text) comes back as it is, with no map.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Normalised", "normalise"]
+
+# Category -> what a character of it becomes, before NFKC is asked.
+_DROPPED = frozenset({"Cf", "Cc", "Me"})  # invisible: zero-width, bidi marks, controls
+_SPACES = frozenset({"Zs", "Zl", "Zp"})  # every space and line separator: " "
+# Code points outside the BMP that NFKC maps to ASCII-relevant characters:
+# mathematical digits and letters, enclosed alphanumerics, and the invisible tag
+# characters (Cf) that can be sprinkled between digits.
+_ASTRAL = ((0x1D400, 0x1D800), (0x1F100, 0x1F200), (0xE0000, 0xE0080))
+# Not decomposed by NFKC, but a full stop in East Asian text.
+_EXTRA = {"\u3002": ".", "\uff61": ".", "\u2212": "-"}
+
+
+def _char_map() -> dict[str, str]:
+    """Every non-ASCII character the finders should see differently, and what as."""
+    table: dict[str, str] = {}
+    ranges = [(0x80, 0x10000), *_ASTRAL]
+    for low, high in ranges:
+        for cp in range(low, high):
+            ch = chr(cp)
+            category = unicodedata.category(ch)
+            if category in ("Cs", "Cn", "Co", "Mn"):
+                continue  # Mn: see _COMBINING
+            if category in _DROPPED:
+                table[ch] = ""
+            elif category in _SPACES:
+                table[ch] = " "
+            elif category == "Nd":
+                table[ch] = str(unicodedata.digit(ch))
+            elif category == "Pd":
+                table[ch] = "-"
+            else:
+                norm = unicodedata.normalize("NFKC", ch)
+                if norm != ch:
+                    table[ch] = norm
+    table.update(_EXTRA)
+    return table
+
+
+def _char_class(chars: list[str]) -> str:
+    """A regex character class of ``chars``, as ranges."""
+    cps = sorted(ord(c) for c in chars)
+    parts: list[str] = []
+    start = prev = cps[0]
+    for cp in [*cps[1:], -1]:
+        if cp == prev + 1:
+            prev = cp
+            continue
+        parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        start = prev = cp
+    return "[" + "".join(parts) + "]"
+
+
+_MAP = _char_map()
+_COMBINING = _char_class(
+    [chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn"]
+)
+_ASCII_CONTROL = "[\x00-\x08\x0e-\x1f\x7f]"
+_OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
+_DOT_WORD = rf"(?:\s*{_OPEN}\s*(?i:dot)\s*{_CLOSE}\s*|\s+(?i:dot)\s+)"
+
+# One regex per kind of rewrite, each run only when its trigger is in the text
+# (one alternation of them all costs a third of a millisecond on 2 KB of prose).
+_PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    # "ana(at)example", "ana [at] example", "example (dot) com"
+    ("at", re.compile(rf"\s*{_OPEN}\s*(?i:at)\s*{_CLOSE}\s*"), "([{<"),
+    ("dot", re.compile(rf"\s*{_OPEN}\s*(?i:dot)\s*{_CLOSE}\s*"), "([{<"),
+    # "example dot com" between words
+    ("dot", re.compile(r"(?<=\w)\s+(?i:dot)\s+(?=\w)"), " "),
+    # "john at example dot com", "john at example.com": " at " before a dotted name
+    ("at", re.compile(rf"(?<=\w)\s+(?i:at)\s+(?=[\w-]+(?:\.|{_DOT_WORD})\w)"), " "),
+    # "john @ example.com"
+    ("at", re.compile(r"(?<=\w)\s+@\s*(?=\w)|(?<=\w)@\s+(?=\w)"), "@"),
+    # "ana%40example.com", double-encoded "%2540"
+    ("pct", re.compile(r"%(?:25)*[0-9A-Fa-f]{2}"), "%"),
+    # "&#64;", "&#x40;", "&commat;"
+    (
+        "entity",
+        re.compile(r"&#[xX][0-9A-Fa-f]{1,6};|&#\d{1,7};|&(?i:commat|period|nbsp|hyphen|dash);"),
+        "&",
+    ),
+    # "\u0040", "\x40" written out in the text
+    ("escape", re.compile(r"\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}"), "\\"),
+)
+# Look-alikes and invisibles. Split at the BMP: a class with code points above it
+# is matched range by range, one in the BMP by a table (ten times faster).
+_BMP_CHARS = re.compile(_char_class([c for c in _MAP if ord(c) < 0x10000]) + "+")
+_ASTRAL_CHARS = re.compile(_char_class([c for c in _MAP if ord(c) >= 0x10000]) + "+")
+_ANY_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# Combining marks on ASCII characters ("4\u0332"); on other letters they belong there.
+_ANY_COMBINING = re.compile(_COMBINING)
+_COMBINING_ON_ASCII = re.compile(rf"(?<=[\x00-\x7f]){_COMBINING}+")
+_CONTROLS = re.compile(_ASCII_CONTROL + "+")
+_WORDS = re.compile(r"(?i)\s(?:at|dot)\s")
+_ENTITIES = {"commat": "@", "period": ".", "nbsp": " ", "hyphen": "-", "dash": "-"}
+
+
+def _decoded(code: int) -> str | None:
+    """The character of a decoded escape as the finders should see it; None to leave it."""
+    if not 0x20 <= code < 0x110000 or 0xD800 <= code < 0xE000:
+        return None
+    ch = chr(code)
+    return _MAP.get(ch, ch)
+
+
+def _rewrite(kind: str, piece: str) -> str | None:
+    """What one matched piece becomes in the normalised text; None to leave it as it is."""
+    if kind == "at":
+        return "@"
+    if kind == "dot":
+        return "."
+    if kind == "pct":
+        code = int(piece[-2:], 16)
+        return chr(code) if 0x20 <= code < 0x7F else None
+    if kind == "entity":
+        body = piece[1:-1].lower()
+        if body.startswith("#x"):
+            return _decoded(int(body[2:], 16))
+        if body.startswith("#"):
+            return _decoded(int(body[1:]))
+        return _ENTITIES[body]
+    if kind == "escape":
+        return _decoded(int(piece[2:], 16))
+    return "".join(_MAP.get(ch, "") for ch in piece)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """The normalised text and how its pieces map to the original.
+
+    ``edits`` holds, in order, ``(norm_start, norm_end, orig_start, orig_end)`` for
+    each rewritten piece; text between edits maps one to one. ``starts`` are the
+    edits' ``norm_start`` values, for bisection.
+    """
+
+    text: str
+    edits: tuple[tuple[int, int, int, int], ...] = ()
+    starts: tuple[int, ...] = ()
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that normalised ``[start, end)`` came from.
+
+        A span that starts or ends inside a rewritten piece takes the whole piece.
+        """
+        if not self.edits:
+            return start, end
+        # Start: the last edit beginning at or before it; inside it, its whole piece.
+        k = bisect.bisect_right(self.starts, start) - 1
+        if k >= 0:
+            _, ne, os_, oe = self.edits[k]
+            start = os_ if start < ne else oe + (start - ne)
+        # End: the last edit beginning before it; inside it (or at its end), all of it.
+        k = bisect.bisect_left(self.starts, end) - 1
+        if k >= 0:
+            _, ne, _, oe = self.edits[k]
+            end = oe + max(end - ne, 0)
+        return start, max(start, end)
+
+
+def normalise(text: str) -> Normalised:
+    """``text`` as the finders should read it (see the module doc), with its map back."""
+    parts: list[str] = []
+    edits: list[tuple[int, int, int, int]] = []
+    pos = norm_len = 0
+    for start, end, replacement in _rewrites(text):
+        if start < pos:
+            continue  # overlaps a piece rewritten already
+        parts.append(text[pos:start])
+        norm_len += start - pos
+        edits.append((norm_len, norm_len + len(replacement), start, end))
+        parts.append(replacement)
+        norm_len += len(replacement)
+        pos = end
+    if not edits:
+        return Normalised(text)
+    parts.append(text[pos:])
+    return Normalised("".join(parts), tuple(edits), tuple(e[0] for e in edits))
+
+
+def _rewrites(text: str) -> list[tuple[int, int, str]]:
+    """Every rewrite the passes find, by position: (start, end, replacement)."""
+    found: list[tuple[int, int, str]] = []
+    words = None
+    for kind, pattern, trigger in _PASSES:
+        if trigger == " ":
+            if words is None:
+                words = _WORDS.search(text) is not None
+            if not words:
+                continue
+        elif not any(c in text for c in trigger):
+            continue
+        for match in pattern.finditer(text):
+            replacement = _rewrite(kind, match.group())
+            if replacement is not None and replacement != match.group():
+                found.append((match.start(), match.end(), replacement))
+    if text.isascii():
+        passes = [_CONTROLS]
+    else:
+        passes = [_CONTROLS, _BMP_CHARS]
+        if _ANY_ASTRAL.search(text):
+            passes.append(_ASTRAL_CHARS)
+        if _ANY_COMBINING.search(text):
+            passes.append(_COMBINING_ON_ASCII)
+    for chars in passes:
+        for match in chars.finditer(text):
+            piece = match.group()
+            found.append((match.start(), match.end(), "".join(_MAP.get(c, "") for c in piece)))
+    found.sort()
+    return found
