@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from router.errors import TransientError
 from router.tokens import (
+    LastAdminTokenError,
     Principal,
     Scope,
     TokenFormatError,
@@ -35,12 +36,33 @@ from router.tokens import (
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 
-# KEYS[1] tokens hash; ARGV token id, revoked_at. 1 = revoked now, 0 = unknown or already.
+# KEYS[1] tokens hash; ARGV token id, revoked_at (now, UTC ISO 8601).
+# 1 = revoked now, 0 = unknown or already, -1 = refused: the last active admin token.
+# One script, so two admins revoking each other's tokens at once cannot both succeed.
+# Times compare as strings: every stored time is UTC isoformat, so order is kept.
 _REVOKE = """
+local function active_admin(rec, now)
+  if type(rec) ~= 'table' or rec['revoked_at'] or type(rec['scopes']) ~= 'string' then
+    return false
+  end
+  if rec['expires_at'] and rec['expires_at'] <= now then return false end
+  return string.find(' ' .. rec['scopes'] .. ' ', ' admin ', 1, true) ~= nil
+end
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local rec = cjson.decode(raw)
 if rec['revoked_at'] then return 0 end
+if active_admin(rec, ARGV[2]) then
+  local all = redis.call('HGETALL', KEYS[1])
+  local others = 0
+  for i = 1, #all, 2 do
+    if all[i] ~= ARGV[1] then
+      local ok, other = pcall(cjson.decode, all[i + 1])
+      if ok and active_admin(other, ARGV[2]) then others = others + 1 end
+    end
+  end
+  if others == 0 then return -1 end
+end
 rec['revoked_at'] = ARGV[2]
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
 return 1
@@ -64,6 +86,7 @@ class TokenStore(Protocol):
         scopes: Iterable[Scope],
         expires_at: datetime | None = None,
         created_by: str | None = None,
+        agent: str | None = None,
     ) -> tuple[str, TokenInfo]:
         """Store a new token; return its plaintext (shown once) and its info."""
         ...
@@ -81,7 +104,8 @@ class TokenStore(Protocol):
         ...
 
     async def revoke(self, token_id: str) -> bool:
-        """Revoke a token; True if it existed and was not revoked yet."""
+        """Revoke a token; True if it existed and was not revoked yet;
+        :class:`LastAdminTokenError` if it is the last active admin token."""
         ...
 
 
@@ -93,9 +117,11 @@ def _encode(info: TokenInfo, token_hash: str) -> bytes:
         "created_at": info.created_at.isoformat(),
     }
     if info.expires_at is not None:
-        record["expires_at"] = info.expires_at.isoformat()
+        record["expires_at"] = info.expires_at.astimezone(UTC).isoformat()
     if info.created_by is not None:
         record["created_by"] = info.created_by
+    if info.agent is not None:
+        record["agent"] = info.agent
     return orjson.dumps(record)
 
 
@@ -114,6 +140,7 @@ def _decode(token_id: str, raw: bytes) -> tuple[TokenInfo, str]:
         expires_at=when("expires_at"),
         revoked_at=when("revoked_at"),
         created_by=record.get("created_by"),
+        agent=record.get("agent"),
     )
     return info, record["hash"]
 
@@ -139,8 +166,10 @@ class RedisTokenStore:
         scopes: Iterable[Scope],
         expires_at: datetime | None = None,
         created_by: str | None = None,
+        agent: str | None = None,
     ) -> tuple[str, TokenInfo]:
-        """Store a new token (its hash only); return the plaintext, to show once, and its info."""
+        """Store a new token (its hash only); return the plaintext, to show once, and its
+        info. ``agent`` binds it to that one agent id."""
         name = name.strip()
         if not name or len(name) > 200:
             raise ValueError("a token needs a name of 1-200 characters")
@@ -150,7 +179,9 @@ class RedisTokenStore:
         if expires_at is not None and expires_at.tzinfo is None:
             raise ValueError("expires_at must be time-zone aware")
         plaintext, token_id = new_token()
-        info = TokenInfo(token_id, name, scope_set, self._clock(), expires_at, None, created_by)
+        info = TokenInfo(
+            token_id, name, scope_set, self._clock(), expires_at, None, created_by, agent
+        )
         # HSETNX: a 64-bit id collision is improbable, but never overwrite a token.
         if not await self._call(
             self._r.hsetnx(self.key, token_id, _encode(info, hash_secret(plaintext)))
@@ -190,11 +221,17 @@ class RedisTokenStore:
         return sorted(infos, key=lambda info: (info.created_at, info.token_id))
 
     async def revoke(self, token_id: str) -> bool:
-        """Revoke a token from now on; True if it existed and was not revoked yet."""
-        done = await self._call(
-            self._revoke(keys=[self.key], args=[token_id, self._clock().isoformat()])
-        )
-        return bool(done)
+        """Revoke a token from now on; True if it existed and was not revoked yet.
+        :class:`LastAdminTokenError` (nothing changed) if it is the last active token
+        with the admin scope: create another admin token first."""
+        now = self._clock().astimezone(UTC).isoformat()
+        done = int(await self._call(self._revoke(keys=[self.key], args=[token_id, now])))
+        if done < 0:
+            raise LastAdminTokenError(
+                f"token {token_id} is the last active admin token; create another admin "
+                "token before revoking it"
+            )
+        return done == 1
 
     async def _call(self, pending: Awaitable[Any]) -> Any:
         try:

@@ -1,13 +1,16 @@
-"""The request bodies of the agents' API, validated with pydantic (pure)."""
+"""The request bodies of the agents' and the admin API, validated with pydantic (pure).
+
+Strict: a number is not a string, ``true`` is not ``1`` and ``"5"`` is not ``5``,
+so a careless client learns its mistake instead of having it guessed."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, TypeVar
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from router.errors import InvalidInput
+from router.json_input import loads_strict
 
 AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
 
@@ -15,7 +18,7 @@ AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+
 class AgentRequest(BaseModel):
     """Base of the request bodies: unknown keys are refused, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class PullBody(AgentRequest):
@@ -91,10 +94,7 @@ _AGENT: TypeAdapter[str] = TypeAdapter(AgentId)
 
 def parse_body(raw: bytes, model: type[B]) -> B:
     """Decode and validate a request body; :class:`InvalidInput` names the bad field."""
-    try:
-        data = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError:
-        raise InvalidInput("body", "not valid JSON") from None
+    data = loads_strict(raw or b"{}")
     if not isinstance(data, dict):
         raise InvalidInput("body", "must be a JSON object")
     try:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from router import appkeys as K
+from router.admin_requests import TokenRequest
+from router.agent_requests import parse_body
 from router.auth import actor, require_admin
-from router.http_util import json_error, json_response
-from router.tokens import ScopeError, TokenInfo, format_scopes, parse_scopes
+from router.http_util import json_error, json_response, query_int, read_body
+from router.tokens import (
+    LastAdminTokenError,
+    ScopeError,
+    TokenInfo,
+    format_scopes,
+    parse_scopes,
+)
+
+# A token request is a few hundred bytes; a larger body is a mistake or an attack.
+MAX_TOKEN_REQUEST_BYTES = 16 * 1024
 
 
 def admin_routes() -> list[web.RouteDef]:
@@ -36,45 +46,31 @@ def _info(info: TokenInfo) -> dict[str, Any]:
         "expires_at": iso(info.expires_at),
         "revoked_at": iso(info.revoked_at),
         "created_by": info.created_by,
+        "agent": info.agent,
     }
 
 
 async def create_token(request: web.Request) -> web.Response:
     """Create a token; the plaintext is in this response only."""
     require_admin(request)
+    body = parse_body(await read_body(request, MAX_TOKEN_REQUEST_BYTES), TokenRequest)
     try:
-        body = orjson.loads(await request.read())
-    except orjson.JSONDecodeError:
-        return json_error(400, "body", "not valid JSON")
-    if not isinstance(body, dict):
-        return json_error(400, "body", "must be a JSON object")
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        return json_error(400, "name", "a non-empty string is required")
-    raw_scopes = body.get("scopes")
-    if (
-        not isinstance(raw_scopes, list)
-        or not raw_scopes
-        or not all(isinstance(s, str) for s in raw_scopes)
-    ):
-        return json_error(400, "scopes", "a non-empty list of scopes is required")
-    try:
-        scopes = parse_scopes(raw_scopes)
+        scopes = parse_scopes(body.scopes)
     except ScopeError as exc:
         return json_error(400, "scopes", str(exc))
-    days = body.get("expires_in_days")
-    if days is not None and (not isinstance(days, int | float) or days <= 0):
-        return json_error(400, "expires_in_days", "must be a positive number")
+    if body.agent is not None and not any(s.kind == "agent" for s in scopes):
+        return json_error(400, "agent", "only a token with an agent:<pool> scope acts as an agent")
     store = request.app[K.TOKENS]
+    days = body.expires_in_days
     expires_at = store.now() + timedelta(days=days) if days else None
     plaintext, info = await store.create(
-        name.strip(), scopes, expires_at=expires_at, created_by=actor(request)
+        body.name, scopes, expires_at=expires_at, created_by=actor(request), agent=body.agent
     )
     await request.app[K.AUDIT].record(
         actor(request),
         "token.create",
         info.token_id,
-        {"name": info.name, "scopes": format_scopes(info.scopes)},
+        {"name": info.name, "scopes": format_scopes(info.scopes), "agent": info.agent},
     )
     return json_response({"token": plaintext, **_info(info)}, status=201)
 
@@ -87,10 +83,15 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 
 async def revoke_token(request: web.Request) -> web.Response:
-    """Revoke a token: 204, or 404 if unknown or already revoked."""
+    """Revoke a token: 204, 404 if unknown or already revoked, 409 for the last
+    active admin token (create another first, or nobody could administer any more)."""
     require_admin(request)
     token_id = request.match_info["token_id"]
-    if not await request.app[K.TOKENS].revoke(token_id):
+    try:
+        revoked = await request.app[K.TOKENS].revoke(token_id)
+    except LastAdminTokenError as exc:
+        return json_error(409, "token_id", str(exc))
+    if not revoked:
         return json_error(404, "token_id", f"no active token {token_id!r}")
     await request.app[K.AUDIT].record(actor(request), "token.revoke", token_id, {})
     return web.Response(status=204)
@@ -99,8 +100,5 @@ async def revoke_token(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     """The newest audit records (``?n=``, default 100, at most 1000)."""
     require_admin(request)
-    try:
-        n = min(int(request.query.get("n", "100")), 1000)
-    except ValueError:
-        return json_error(400, "n", "must be an integer")
+    n = query_int(request, "n", 100, 1, 1000)
     return json_response({"records": await request.app[K.AUDIT].recent(n)})

@@ -20,9 +20,10 @@ from redis.exceptions import RedisError
 
 from queues.audit_log import RedisAuditLog
 from queues.token_store import RedisTokenStore
+from router.agent_requests import valid_agent
 from router.errors import TransientError
 from router.settings import Settings
-from router.tokens import Scope, ScopeError, TokenInfo, format_scopes
+from router.tokens import LastAdminTokenError, Scope, ScopeError, TokenInfo, format_scopes
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -49,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--expires-in", type=_days, metavar="DAYS", help="expire after DAYS days (default: never)"
     )
+    create.add_argument(
+        "--agent",
+        type=_agent,
+        metavar="AGENT_ID",
+        help="bind the token to one agent id: it works leases only as that agent",
+    )
     create.set_defaults(func=_runner(_create))
 
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
@@ -65,6 +72,12 @@ def _scope(text: str) -> Scope:
         return Scope.parse(text)
     except ScopeError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _agent(text: str) -> str:
+    if not valid_agent(text):
+        raise argparse.ArgumentTypeError("agent ids are 1-128 letters, digits and _.@:+-")
+    return text
 
 
 def _days(text: str) -> float:
@@ -114,12 +127,19 @@ async def _create(store: RedisTokenStore, audit: RedisAuditLog, args: argparse.N
     if args.expires_in is not None:
         expires_at = store.now() + timedelta(days=args.expires_in)
     actor = _actor()
-    plaintext, info = await store.create(args.name, args.scopes, expires_at, created_by=actor)
+    plaintext, info = await store.create(
+        args.name, args.scopes, expires_at, created_by=actor, agent=args.agent
+    )
     await audit.record(
         actor,
         "token.create",
         info.token_id,
-        {"name": info.name, "scopes": format_scopes(info.scopes), "expires_at": _when(expires_at)},
+        {
+            "name": info.name,
+            "scopes": format_scopes(info.scopes),
+            "expires_at": _when(expires_at),
+            "agent": info.agent,
+        },
     )
     # The plaintext alone on stdout, so `TOKEN=$(ticket-router token create ...)` works.
     print(plaintext)
@@ -143,7 +163,12 @@ async def _list(store: RedisTokenStore, audit: RedisAuditLog, args: argparse.Nam
 
 
 async def _revoke(store: RedisTokenStore, audit: RedisAuditLog, args: argparse.Namespace) -> int:
-    if not await store.revoke(args.token_id):
+    try:
+        revoked = await store.revoke(args.token_id)
+    except LastAdminTokenError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not revoked:
         print(f"no active token with id {args.token_id!r}", file=sys.stderr)
         return EXIT_FAILED
     await audit.record(_actor(), "token.revoke", args.token_id, {})
@@ -165,6 +190,7 @@ def _row(info: TokenInfo, now: datetime) -> dict[str, str | None]:
         "expires_at": _when(info.expires_at),
         "revoked_at": _when(info.revoked_at),
         "created_by": info.created_by,
+        "agent": info.agent,
     }
 
 

@@ -5,7 +5,9 @@ is not secret and shows in listings and the audit log), the secret is 256
 random bits from ``secrets``. Only a hash of the whole token is stored.
 
 Scopes: ``ingest`` (post tickets), ``agent:<pool id>`` (pull and work that
-pool's assignments) and ``admin`` (config, tokens, everything else).
+pool's assignments) and ``admin`` (config, tokens, everything else). A token may
+also be bound to one agent id: it then pulls, claims and acts on leases only as
+that agent, so one agent cannot work another's leases.
 """
 
 from __future__ import annotations
@@ -93,6 +95,11 @@ class Principal:
     token_id: str
     name: str
     scopes: frozenset[Scope]
+    agent: str | None = None  # the one agent id this token acts as, if bound
+
+    def acts_as(self, agent: str) -> bool:
+        """May act as agent ``agent`` (any agent of its pools unless bound to one)."""
+        return self.agent is None or self.agent == agent
 
     def allows_admin(self) -> bool:
         """May change config and manage tokens."""
@@ -125,6 +132,7 @@ class TokenInfo:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     created_by: str | None = None
+    agent: str | None = None
 
     def status(self, now: datetime) -> TokenStatus:
         """Revoked wins over expired; a token is active only if neither."""
@@ -136,7 +144,12 @@ class TokenInfo:
 
     def principal(self) -> Principal:
         """The principal this token authenticates as."""
-        return Principal(self.token_id, self.name, self.scopes)
+        return Principal(self.token_id, self.name, self.scopes, self.agent)
+
+
+class LastAdminTokenError(Exception):
+    """Revoking this token would leave no active admin token: nobody could manage
+    tokens or config through the API any more."""
 
 
 class TokenFormatError(ValueError):

@@ -1,0 +1,35 @@
+"""The request bodies of the admin API (tokens, config rollback), strict like the
+agents' ones (pure)."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from router.agent_requests import AgentId, AgentRequest
+
+# Past ten years a token should be replaced, not kept; the cap also keeps the
+# expiry a date (1e308 days would overflow it).
+MAX_TOKEN_DAYS = 3650
+
+
+class TokenRequest(AgentRequest):
+    """``POST /v1/admin/tokens``: a new bearer token."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(
+        min_length=1, max_length=64, description="ingest | admin | agent:<pool id>"
+    )
+    expires_in_days: float | None = Field(default=None, gt=0, le=MAX_TOKEN_DAYS)
+    agent: AgentId | None = Field(
+        default=None,
+        description="bind the token to this agent id: it may pull, claim and act on "
+        "leases only as this agent",
+    )
+
+
+class RollbackRequest(AgentRequest):
+    """``POST /v1/config/rollback``: the version to put in force again."""
+
+    version: int = Field(ge=1)
