@@ -49,7 +49,15 @@ def _check_zone(name: str) -> str:
 
 WindowText = Annotated[str, AfterValidator(_check_window)]
 ZoneName = Annotated[str, AfterValidator(_check_zone)]
-SlaMinutes = dict[PriorityName, Annotated[int, Field(gt=0)]]
+# Caps: every pool is a quorum queue on the broker and every config is compiled on
+# each replica, so their number is bounded; times and amounts are bounded so that
+# no accepted config can overflow a date or a number when tickets are routed.
+MAX_POOLS = 500
+MAX_RULES = 2000
+MAX_MINUTES = 525_600  # one year
+MAX_CAPACITY = 100_000
+MAX_AMOUNT = 1e9
+SlaMinutes = dict[PriorityName, Annotated[int, Field(gt=0, le=MAX_MINUTES)]]
 
 
 class _Model(BaseModel):
@@ -105,8 +113,8 @@ class PoolModel(_Model):
     languages: list[Language] = Field(min_length=1)
     tiers: list[Token] = Field(min_length=1)
     categories: list[Token | Literal["*"]] = ["*"]
-    capacity: int = Field(gt=0)
-    cost_per_ticket: float = Field(ge=0)
+    capacity: int = Field(gt=0, le=MAX_CAPACITY)
+    cost_per_ticket: float = Field(ge=0, le=MAX_AMOUNT)
     data_access: Literal["full", "masked"]
     regions: list[Region] = ["*"]
     sla_minutes: SlaMinutes = {}
@@ -143,7 +151,7 @@ class MatchModel(_Model):
 class EscalationModel(_Model):
     """If the ticket is not accepted within ``after_minutes``, move it to ``pools``."""
 
-    after_minutes: int = Field(gt=0)
+    after_minutes: int = Field(gt=0, le=MAX_MINUTES)
     pools: list[PoolId] = Field(min_length=1)
 
 
@@ -152,9 +160,9 @@ class ActionModel(_Model):
 
     pools: list[PoolId | Literal["*"]] = ["*"]
     strategy: Strategy = "ordered"
-    weights: dict[PoolId, Annotated[float, Field(gt=0)]] = {}
+    weights: dict[PoolId, Annotated[float, Field(gt=0, le=MAX_AMOUNT)]] = {}
     priority: PriorityName | None = None
-    sla_minutes: int | None = Field(default=None, gt=0)
+    sla_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
     escalation: list[EscalationModel] = []
     require_in_house: bool = False
     require_full_access: bool = False
@@ -195,8 +203,8 @@ class RoutingConfigModel(_Model):
     """The whole routing config document."""
 
     version: str | None = Field(default=None, min_length=1, max_length=64)
-    pools: list[PoolModel] = Field(min_length=1)
-    rules: list[RuleModel] = []
+    pools: list[PoolModel] = Field(min_length=1, max_length=MAX_POOLS)
+    rules: list[RuleModel] = Field(default=[], max_length=MAX_RULES)
     default: ActionModel = ActionModel(strategy="cheapest")
     catch_all: PoolId | None = None
     low_confidence: LowConfidenceModel | None = None

@@ -1,26 +1,37 @@
 """Ops API for the routing config: read, replace (validated, versioned, audited),
-roll back, preview a candidate on recent tickets, and the coverage report."""
+roll back, preview a candidate on recent tickets, and the coverage report.
+
+A config body is read whole up to ``max_config_bytes`` (1 MiB by default; 413
+past it) and holds at most 500 pools and 2,000 rules (400 naming the count).
+Decoding, validating and compiling it, and the preview's routing of up to 5,000
+tickets, run in a worker thread so the event loop -- health checks, ticket
+ingestion, agents' pulls -- keeps answering meanwhile.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-import yaml
 from aiohttp import web
 
 from classifiers.types import Prediction
 from queues.config_store import ConfigConflict
 from router import appkeys as K
+from router.admin_requests import RollbackRequest
+from router.agent_requests import parse_body
 from router.auth import actor, require_admin
 from router.config import ConfigError, RoutingConfig, content_version, diff_configs
+from router.config_document import DocumentError, load_document
 from router.config_runtime import candidate
 from router.coverage import coverage_report
 from router.errors import InvalidInput
-from router.http_util import json_error, json_response
-from router.policy_preview import preview
+from router.http_util import json_error, json_response, query_int, read_body
+from router.policy_preview import RoutingChange, preview
 from router.ticket_schema import ticket_from_object
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -42,24 +53,34 @@ def config_routes() -> list[web.RouteDef]:
 def _config_errors(exc: ConfigError) -> web.Response:
     problems = [{"path": path or None, "problem": problem} for path, problem in exc.problems]
     first = exc.problems[0] if exc.problems else ("", str(exc))
-    return json_response(
-        {"error": {"field": first[0] or None, "message": first[1], "problems": problems}},
-        status=400,
-    )
+    return json_error(400, first[0] or None, first[1], problems=problems)
 
 
-async def _document(request: web.Request) -> dict[str, Any] | web.Response:
-    """The request body as a config document (YAML or JSON), or an error response."""
-    raw = await request.content.read(MAX_CONFIG_BYTES + 1)
-    if len(raw) > MAX_CONFIG_BYTES:
-        return json_error(413, "body", f"a config is at most {MAX_CONFIG_BYTES} bytes")
+def max_config_bytes(request: web.Request) -> int:
+    """The config body limit: ``Settings.max_config_bytes`` where the settings have it."""
+    limit = getattr(request.app[K.SETTINGS], "max_config_bytes", MAX_CONFIG_BYTES)
+    return int(limit)
+
+
+def _decode(raw: bytes) -> dict[str, Any] | web.Response:
     try:
-        data = yaml.safe_load(raw)  # JSON is YAML too
-    except yaml.YAMLError as exc:
-        return json_error(400, "body", f"not valid YAML or JSON: {exc}")
+        data = load_document(raw)  # JSON is YAML too
+    except DocumentError as exc:
+        return json_error(400, "body", str(exc))
     if not isinstance(data, dict):
         return json_error(400, "body", "the config must be a mapping of sections")
     return data
+
+
+def _candidate(raw: bytes, source: str) -> RoutingConfig | web.Response:
+    """Decode, validate and compile a config body (CPU work: run it in a thread)."""
+    body = _decode(raw)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        return candidate(body, source=source)
+    except ConfigError as exc:
+        return _config_errors(exc)
 
 
 async def get_config(request: web.Request) -> web.Response:
@@ -78,13 +99,10 @@ async def put_config(request: web.Request) -> web.Response:
     (412 otherwise); ``?comment=`` is kept with the version.
     """
     require_admin(request)
-    body = await _document(request)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        new = candidate(body, source="PUT /v1/config")
-    except ConfigError as exc:
-        return _config_errors(exc)
+    raw = await read_body(request, max_config_bytes(request))
+    new = await asyncio.to_thread(_candidate, raw, "PUT /v1/config")
+    if isinstance(new, web.Response):
+        return new
     return await _put_in_force(request, new, request.query.get("comment", ""), "api")
 
 
@@ -94,10 +112,10 @@ async def _put_in_force(
     follower = request.app[K.CONFIG_FOLLOWER]
     old = request.app[K.CONFIG].value
     expect_header = request.headers.get("If-Match")
-    try:
-        expect = int(expect_header.strip('"')) if expect_header else follower.number
-    except ValueError:
+    expect_text = expect_header.strip().strip('"') if expect_header else None
+    if expect_text is not None and not (expect_text.isascii() and expect_text.isdigit()):
         return json_error(400, "If-Match", "must be a config version number")
+    expect = int(expect_text[:18]) if expect_text else follower.number
     document = {k: v for k, v in new.to_dict().items() if k != "version"}
     diff = diff_configs(old, new)
     who = actor(request)
@@ -125,22 +143,22 @@ async def _put_in_force(
 async def config_versions(request: web.Request) -> web.Response:
     """The newest versions with who, when, why and what changed."""
     require_admin(request)
-    history = await request.app[K.CONFIG_STORE].history(int(request.query.get("limit", "50")))
+    limit = query_int(request, "limit", 50, 1, 1000)
+    history = await request.app[K.CONFIG_STORE].history(limit)
     return json_response({"versions": [v.summary() for v in history]})
 
 
 async def rollback_config(request: web.Request) -> web.Response:
     """Put an earlier version's document in force again (as a new version)."""
     require_admin(request)
-    try:
-        body = orjson.loads(await request.read())
-        number = int(body["version"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return json_error(400, "version", "give the version number to roll back to")
+    number = parse_body(await read_body(request, 4096), RollbackRequest).version
     stored = await request.app[K.CONFIG_STORE].get(number)
     if stored is None:
         return json_error(404, "version", f"no config version {number}")
-    new = candidate(stored.document, source=f"config version {number}")
+    try:
+        new = await asyncio.to_thread(candidate, stored.document, source=f"config version {number}")
+    except ConfigError as exc:  # valid once, refused by today's rules (e.g. a new cap)
+        return _config_errors(exc)
     return await _put_in_force(request, new, f"rollback to version {number}", "rollback")
 
 
@@ -167,47 +185,58 @@ async def preview_config(request: web.Request) -> web.Response:
     a JSON object ``{"config": {...}, "n": 500}``.
     """
     require_admin(request)
-    body = await _document(request)
+    n_query = query_int(request, "n", 500, 1, MAX_PREVIEW)
+    raw = await read_body(request, max_config_bytes(request))
+    body = await asyncio.to_thread(_decode, raw)
     if isinstance(body, web.Response):
         return body
     wrapped = "config" in body and "pools" not in body
-    try:
-        n = body.get("n", 500) if wrapped else int(request.query.get("n", "500"))
-    except ValueError:
-        n = 0
+    n = body.get("n", 500) if wrapped else n_query
     document = body["config"] if wrapped else body
-    if not isinstance(n, int) or not 1 <= n <= MAX_PREVIEW:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PREVIEW:
         return json_error(400, "n", f"must be an integer from 1 to {MAX_PREVIEW}")
+    if wrapped and set(body) - {"config", "n"}:
+        extra = sorted(str(k) for k in set(body) - {"config", "n"})[0]
+        return json_error(400, extra, "unknown field; the wrapper holds only config and n")
     if not isinstance(document, dict):
         return json_error(400, "config", "must be a mapping")
     try:
-        new = candidate(document, source="preview")
+        new = await asyncio.to_thread(candidate, document, source="preview")
     except ConfigError as exc:
         return _config_errors(exc)
     store = request.app[K.STORE]
     old = request.app[K.CONFIG].value
-    candidates = []
+    records = []
     for ticket_id in await store.recent_ids(n):
         stored = await store.get(ticket_id)
-        if stored is None:
-            continue
-        assignment = orjson.loads(stored.record)
+        if stored is not None:
+            records.append(stored.record)
+    loads = await store.loads(sorted(set(old.pool_ids) | set(new.pool_ids)))
+    tickets, changes = await asyncio.to_thread(_preview, records, old, new, loads)
+    return json_response(
+        {
+            "tickets": tickets,
+            "changed": len(changes),
+            "diff": diff_configs(old, new),
+            "changes": [c.as_dict() for c in changes],
+        }
+    )
+
+
+def _preview(
+    records: Sequence[bytes], old: RoutingConfig, new: RoutingConfig, loads: dict[str, int]
+) -> tuple[int, list[RoutingChange]]:
+    """Route stored assignments' tickets by both configs (CPU work: run it in a thread)."""
+    candidates = []
+    for record in records:
+        assignment = orjson.loads(record)
         try:
             ticket = ticket_from_object(assignment["ticket"])
         except InvalidInput:
             continue
         at = datetime.fromisoformat(assignment["decided_at"])
         candidates.append((ticket, _prediction(assignment), at))
-    loads = await store.loads(sorted(set(old.pool_ids) | set(new.pool_ids)))
-    changes = preview(candidates, old, new, loads)
-    return json_response(
-        {
-            "tickets": len(candidates),
-            "changed": len(changes),
-            "diff": diff_configs(old, new),
-            "changes": [c.as_dict() for c in changes],
-        }
-    )
+    return len(candidates), preview(candidates, old, new, loads)
 
 
 async def coverage(request: web.Request) -> web.Response:
