@@ -32,7 +32,7 @@ from router.config import RoutingConfig
 from router.current import Current
 from router.errors import TransientError
 from router.escalation import Move, agent_move, due_step, sla_move
-from router.masking import mask_ticket
+from router.masking import mask_ticket, masker_for
 from router.ports import AssignmentPublisher
 
 log = logging.getLogger(__name__)
@@ -355,7 +355,8 @@ async def leases_ctx(app: web.Application) -> AsyncIterator[None]:
         return queued > 0 and open_ < current.pool(pool_id).capacity
 
     watch = BacklogWatch(pullable)
-    mover = TicketMover(store, app[K.PUBLISHER], config, metrics, watch)
+    mask = masker_for(settings.pseudonym_key)
+    mover = TicketMover(store, app[K.PUBLISHER], config, metrics, watch, mask)
     app[DESK] = AgentDesk(store, presence, mover, watch, metrics)
     sweeper = LeaseSweeper(store, presence, mover, config, metrics, watch)
     loop = Loop("lease-sweeper", sweeper.sweep_once, sweeper.interval_s)

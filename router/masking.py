@@ -23,6 +23,8 @@ what the ticket's ``contains_card_data`` flag is computed from.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +32,9 @@ from typing import Any
 
 from router import masking_phones as phones
 from router.pii_detect import contains_card_data, find_pii
-from router.pii_pseudonym import is_pseudonym, pseudonym
+from router.pii_pseudonym import MIN_KEY_BYTES, NO_KEY_TOKEN, is_pseudonym, pseudonym
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_DEPTH",
@@ -40,6 +44,8 @@ __all__ = [
     "contains_card_data",
     "mask_text",
     "mask_ticket",
+    "masker_for",
+    "ticket_has_card",
     "ticket_kinds",
     "ticket_regions",
 ]
@@ -251,5 +257,35 @@ def ticket_kinds(raw: Mapping[str, Any], *, until: str | None = None) -> frozens
     return frozenset(walk.kinds)
 
 
+def ticket_has_card(raw: Mapping[str, Any]) -> bool:
+    """True when a ticket holds a payment card number: where its masked copy shows
+    ``[card]``, or in its id. The id is delivered as sent (see the module doc), so a
+    ticket whose id holds a card number is kept where card data may go."""
+    ticket_id = raw.get("id")
+    if isinstance(ticket_id, str) and contains_card_data(ticket_id):
+        return True
+    return "card" in ticket_kinds(raw, until="card")
+
+
 #: A masker without a pseudonym key: customer ids are redacted, not pseudonymised.
 mask_ticket = Masker()
+
+
+@functools.lru_cache(maxsize=4)
+def masker_for(pseudonym_key: str | None) -> Masker:
+    """The masker for a configured pseudonym key (``ROUTER_PSEUDONYM_KEY``); one per key.
+
+    Without a key, customer ids cannot be pseudonymised safely and are redacted; that
+    is said once, as a warning. A key shorter than 16 bytes is refused (``ValueError``):
+    customer ids are guessable, so a weak key would let them be recovered.
+    """
+    if pseudonym_key and len(pseudonym_key.encode("utf-8")) < MIN_KEY_BYTES:
+        raise ValueError(f"ROUTER_PSEUDONYM_KEY must be at least {MIN_KEY_BYTES} bytes")
+    if not pseudonym_key:
+        log.warning(
+            "ROUTER_PSEUDONYM_KEY is not set: masked pools get customer.id as %s, "
+            "not a pseudonym they can correlate on",
+            NO_KEY_TOKEN,
+        )
+        return mask_ticket
+    return Masker(pseudonym_key.encode("utf-8"))
