@@ -84,6 +84,9 @@ _TECHNICAL_NAMES = frozenset(
     {"filename", "hostname", "pathname", "domainname", "typename", "classname", "queuename"}
 )
 _KEY_CHARS = re.compile(r"[^a-z0-9]")
+# Tokens of a key masked already ("[email]", "<mailto:[email]>"): they do not name
+# the key's kind, so masking a masked copy again changes nothing.
+_TOKEN = re.compile(r"\[[a-z_]+\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,7 @@ def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _key_kind(key: str) -> str | None:
-    norm = _KEY_CHARS.sub("", key.lower())
+    norm = _KEY_CHARS.sub("", _TOKEN.sub("", key).lower())
     kind = _KEY_KINDS.get(norm)
     if kind is not None:
         return kind

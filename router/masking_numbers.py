@@ -56,7 +56,9 @@ _CPF = re.compile(r"\d(?<![\d.]\d)(?:\d{2}\.\d{3}\.\d{3}-\d{2}|\d{10})(?![\d-])"
 # A-D. Any prefix letters, either case: "QQ 12 34 56 C" is the format printed in
 # examples and forms, never issued, but a customer copying it into a ticket may
 # have typed a real one over it -- masking a look-alike costs nothing.
-_NINO = re.compile(r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z] ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b")
+_NINO = re.compile(
+    r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z] ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![A-Za-z0-9])"
+)
 # Ids with letters in them, which the digit-run rule (router.pii_digits) cannot see:
 # Italy's codice fiscale (omocodia letters allowed for digits) and India's PAN.
 _CF_DIGIT = "[0-9LMNPQRSTUVlmnpqrstuv]"
@@ -71,8 +73,12 @@ _PAN = re.compile(
 # Spain's DNI and NIE: the digits are masked as a long number anyway; the letter
 # with them says what it is.
 _DNI = re.compile(r"(?<![A-Za-z0-9])(?:[XYZxyz][ -]?)?\d{7,8}[ -]?[A-Za-z](?![A-Za-z0-9])")
-_IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+# ASCII word boundaries: an address glued to CJK text ("は10.0.0.1です") is one all the same.
+_IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)", re.ASCII)
+# IPv6: runs of hex digits, colons and dots (an IPv4 tail) with two colons or more;
+# the address may be glued to a word by a colon ("helpdesk:2001:db8::1"), so the
+# run is also tried from after each of its colons.
+_IPV6_RUN = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
 
 
 def card_spans(text: str) -> list[Span]:
@@ -181,8 +187,31 @@ def national_id_spans(text: str) -> list[Span]:
 def ip_spans(text: str) -> list[Span]:
     """Spans of IPv4 and IPv6 addresses (personal data when they point at a customer)."""
     # "10:30:00" has the IPv6 shape but is no address; ipaddress settles it.
-    v6 = _verified(_IPV6, text, _is_ip) if text.count(":") >= 2 else []
+    v6 = _ipv6_spans(text) if text.count(":") >= 2 else []
     return _verified(_IPV4, text, _is_ip) + v6
+
+
+def _ipv6_spans(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for run in _IPV6_RUN.finditer(text):
+        piece = run.group().rstrip(":.")
+        starts = [0] + [
+            i + 1 for i, c in enumerate(piece) if c == ":" and piece[i + 1 : i + 2] != ":"
+        ]
+        for start in starts:
+            candidate = piece[start:]
+            if candidate.count(":") >= 2 and ":" in candidate[:5] and _is_ipv6(candidate):
+                spans.append((run.start() + start, run.start() + len(piece)))
+                break
+    return spans
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def contains_card_data(text: str) -> bool:

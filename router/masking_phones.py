@@ -36,7 +36,8 @@ _GROUP = r"\+?\(?\d(?:[\d()./-]*[\d)])?"
 _CHUNK = re.compile(
     rf"(?<![\w/.@#+-]){_GROUP}(?:[ \t]{_GROUP})*"
     r"(?P<ext>[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6})?",
-    re.IGNORECASE,
+    # ASCII \w: a number glued to CJK text ("電話は090-1234-5678です") is one all the same.
+    re.IGNORECASE | re.ASCII,
 )
 _GROUP_RE = re.compile(_GROUP)
 _DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))$")
@@ -48,7 +49,7 @@ _BLOCKS = re.compile(
 )
 _BARE_LONG = re.compile(r"(?<![\d+])\d{13,19}(?![\d])")
 _NOT_DIGIT = re.compile(r"\D")
-_WORD = re.compile(r"\w")
+_WORD = re.compile(r"\w", re.ASCII)
 
 
 def known_regions(candidates: Iterable[str | None]) -> tuple[str, ...]:
