@@ -17,12 +17,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+import orjson
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 
 from queues.publisher import AmqpPublisher
 from router.errors import InvalidInput, TransientError
 from router.metrics import Metrics
-from router.routing_service import Pending, TicketRouter
+from router.routing_service import Outcome, Pending, TicketRouter
 from router.ticket_schema import parse_ticket
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,10 @@ log = logging.getLogger(__name__)
 # goes to the dead queue with the exception, instead of blocking the queue forever.
 MAX_INTERNAL_FAILURES = 3
 
+# A held message, when it arrived, and its Pending once decoded (kept across tries,
+# so a retry resumes its own claim).
+Held = tuple[AbstractIncomingMessage, datetime, float, "Pending | None"]
+
 
 class InboundConsumer:
     """Consumes ``tickets.inbound`` in batches with a bounded prefetch."""
@@ -38,6 +48,7 @@ class InboundConsumer:
     def __init__(
         self,
         queue: AbstractQueue,
+        channel: AbstractChannel,
         router: TicketRouter,
         publisher: AmqpPublisher,
         metrics: Metrics,
@@ -48,6 +59,7 @@ class InboundConsumer:
         replica: str | None = None,
     ) -> None:
         self._queue = queue
+        self._channel = channel
         self._router = router
         self._publisher = publisher
         self._metrics = metrics
@@ -55,9 +67,9 @@ class InboundConsumer:
         self._batch_wait_s = batch_wait_s
         self._max_bytes = max_bytes
         self._replica = replica or uuid.uuid4().hex[:12]
-        self._inbox: asyncio.Queue[tuple[AbstractIncomingMessage, datetime, float]] = (
-            asyncio.Queue()
-        )
+        self._inbox: asyncio.Queue[Held] = asyncio.Queue()
+        # Tickets waiting for another consumer's claim, put back in the inbox later.
+        self._deferred: dict[asyncio.TimerHandle, Held] = {}
         self._tag: str | None = None
         self._worker: asyncio.Task[None] | None = None
         # Set while nothing is held: no batch in progress and nothing waiting.
@@ -69,6 +81,31 @@ class InboundConsumer:
         """Start consuming; returns at once, work goes on in a background task."""
         self._worker = asyncio.create_task(self._run(), name="inbound-consumer")
         self._tag = await self._queue.consume(self._on_message, no_ack=False)
+
+    async def attached(self, timeout_s: float = 1.0) -> bool:
+        """True when the broker is delivering to this consumer right now: its channel
+        is open and knows the consumer. False while reconnecting or after the broker
+        cancelled the consumer (the robust channel restores it; see :meth:`reattach`)."""
+        if self._tag is None or self._closing:
+            return False
+        try:
+            underlay = await asyncio.wait_for(self._channel.get_underlay_channel(), timeout_s)
+        except Exception:
+            return False
+        consumers = getattr(underlay, "consumers", {})
+        return not underlay.is_closed and self._tag in consumers
+
+    async def reattach(self) -> None:
+        """Consume again under a new tag: the last resort when the robust channel is open
+        but did not restore the consumer (it normally does by itself)."""
+        if self._closing:
+            return
+        old, self._tag = self._tag, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await self._queue.cancel(old, timeout=5)
+        self._tag = await self._queue.consume(self._on_message, no_ack=False, timeout=10)
+        log.warning("re-attached to %s as consumer %s", self._queue.name, self._tag)
 
     async def stop(self, grace_s: float) -> None:
         """Stop taking messages, finish the ones held (within ``grace_s``), then return.
@@ -85,6 +122,10 @@ class InboundConsumer:
             except Exception as exc:
                 log.warning("consumer cancel not confirmed (%r); going on", exc)
             self._tag = None
+        for handle, held in list(self._deferred.items()):
+            handle.cancel()
+            self._inbox.put_nowait(held)
+        self._deferred.clear()
         try:
             await asyncio.wait_for(self._idle.wait(), grace_s)
         except TimeoutError:
@@ -95,7 +136,9 @@ class InboundConsumer:
                 await self._worker
             self._worker = None
         while not self._inbox.empty():
-            message, _, _ = self._inbox.get_nowait()
+            message, _, _, pending = self._inbox.get_nowait()
+            if pending is not None:
+                self._router.forget(pending.owner)
             await _settle(message.nack(requeue=True))
             self._metrics.in_flight.dec()
 
@@ -106,7 +149,7 @@ class InboundConsumer:
         self._metrics.received.labels("amqp").inc()
         self._metrics.in_flight.inc()
         self._idle.clear()
-        self._inbox.put_nowait((message, datetime.now(UTC), time.monotonic()))
+        self._inbox.put_nowait((message, datetime.now(UTC), time.monotonic(), None))
 
     async def _run(self) -> None:
         while True:
@@ -126,19 +169,34 @@ class InboundConsumer:
                     except TimeoutError:
                         break
                 await self._process(batch)
+            except Exception:
+                # A bug here must not end consuming for good (a silent stop is the worst
+                # failure): log it loudly and go on; unsettled messages of this batch
+                # come back when the channel closes.
+                log.exception("the inbound consumer hit a bug processing %d messages", len(batch))
             finally:
-                if self._inbox.empty():
+                if self._inbox.empty() and not self._deferred:
                     self._idle.set()
 
-    async def _process(
-        self, batch: Sequence[tuple[AbstractIncomingMessage, datetime, float]]
-    ) -> None:
+    async def _process(self, batch: Sequence[Held]) -> None:
         pending: list[tuple[AbstractIncomingMessage, Pending]] = []
-        for message, received_at, mono in batch:
+        for message, received_at, mono, known in batch:
+            if _channel_closed(message):
+                # Delivered on a channel that has since closed: the broker redelivers it
+                # on the new one, and an ack on the old one could not be sent anyway.
+                if known is not None:
+                    self._router.forget(known.owner)
+                self._metrics.in_flight.dec()
+                continue
+            if known is not None:
+                pending.append((message, known))
+                continue
             try:
                 ticket = parse_ticket(message.body, max_bytes=self._max_bytes)
             except InvalidInput as exc:
-                await self._dead_letter(message, str(exc), exc.reason)
+                await self._dead_letter(
+                    message, str(exc), exc.reason, ticket_id=_id_hint(message.body)
+                )
                 continue
             owner = f"{self._replica}:{uuid.uuid4().hex[:12]}"
             pending.append((message, Pending(ticket, owner, received_at, mono)))
@@ -152,13 +210,19 @@ class InboundConsumer:
         while pending:
             try:
                 outcomes = await self._router.route_batch([p for _, p in pending])
-            except Exception as exc:  # a bug: retry a little, then dead-letter with the reason
+            except Exception as exc:  # a bug: isolate the ticket that causes it
+                if len(pending) > 1:
+                    # Halve until the failing ticket stands alone: the others go through.
+                    log.exception("routing %d tickets failed; retrying in halves", len(pending))
+                    half = len(pending) // 2
+                    await self._route_until_done(pending[:half])
+                    await self._route_until_done(pending[half:])
+                    return
                 failures += 1
-                log.exception("routing failed (attempt %d) for %d tickets", failures, len(pending))
+                [(message, p)] = pending
+                log.exception("routing ticket %s failed (attempt %d)", p.ticket.id, failures)
                 if failures >= MAX_INTERNAL_FAILURES:
-                    for message, p in pending:
-                        log.error("dead-lettering ticket %s after internal errors", p.ticket.id)
-                        await self._dead_letter(message, f"internal error: {exc!r}", "internal")
+                    await self._fail(message, p, f"internal error: {exc!r}")
                     return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -167,9 +231,13 @@ class InboundConsumer:
             for (message, p), outcome in zip(pending, outcomes, strict=True):
                 if outcome.status == "retry":
                     retry.append((message, p))
-                    continue
-                await _settle(message.ack())
-                self._metrics.in_flight.dec()
+                elif outcome.status == "wait":
+                    self._defer((message, p.received_at, p.received_mono, p), outcome)
+                elif outcome.status == "failed":
+                    await self._fail(message, p, outcome.error or "internal error")
+                else:
+                    await _settle(message.ack())
+                    self._metrics.in_flight.dec()
             if retry:
                 log.warning(
                     "%d tickets wait for a transient failure to pass: %s",
@@ -180,7 +248,31 @@ class InboundConsumer:
                 delay = min(delay * 2, 5.0)
             pending = retry
 
-    async def _dead_letter(self, message: AbstractIncomingMessage, error: str, reason: str) -> None:
+    def _defer(self, held: Held, outcome: Outcome) -> None:
+        """Put a ticket back in the inbox once another consumer's claim on it may be over."""
+        loop = asyncio.get_running_loop()
+
+        def back() -> None:
+            if self._deferred.pop(handle, None) is not None:
+                self._idle.clear()
+                self._inbox.put_nowait(held)
+
+        handle = loop.call_later(outcome.retry_after_s, back)
+        self._deferred[handle] = held
+
+    async def _fail(self, message: AbstractIncomingMessage, p: Pending, error: str) -> None:
+        log.error("dead-lettering ticket %s: %s", p.ticket.id, error)
+        self._router.forget(p.owner)
+        await self._dead_letter(message, error, "internal", ticket_id=p.ticket.id)
+
+    async def _dead_letter(
+        self,
+        message: AbstractIncomingMessage,
+        error: str,
+        reason: str,
+        *,
+        ticket_id: str | None = None,
+    ) -> None:
         delay = 0.1
         while True:
             try:
@@ -191,10 +283,66 @@ class InboundConsumer:
                 log.warning("dead-lettering waits for the broker: %s", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        log.info("dead-lettered message %s: %s", message.message_id, error)
+        log.info(
+            "dead-lettered ticket %s: %s", ticket_id or f"(message {message.message_id})", error
+        )
         self._metrics.dead_lettered.labels(reason).inc()
         await _settle(message.ack())
         self._metrics.in_flight.dec()
+
+
+class ConsumerWatchdog:
+    """Keeps an eye on one consumer: exports whether it is attached, and re-attaches it
+    when the connection is up but the consumer stayed missing (the robust channel
+    normally restores it within a second or two; this is the backstop)."""
+
+    def __init__(
+        self,
+        consumer: InboundConsumer,
+        connection: AbstractRobustConnection,
+        metrics: Metrics,
+        *,
+        patience_checks: int = 10,
+    ) -> None:
+        self._consumer = consumer
+        self._connection = connection
+        self._metrics = metrics
+        self._patience = patience_checks
+        self._missing = 0
+
+    async def check(self) -> None:
+        """One look; call it about once a second."""
+        attached = await self._consumer.attached()
+        self._metrics.consumer_attached.set(1 if attached else 0)
+        if attached or self._connection.is_closed:
+            self._missing = 0
+            return
+        self._missing += 1
+        if self._missing >= self._patience:
+            self._missing = 0
+            log.warning("inbound consumer missing for %d checks; re-attaching", self._patience)
+            try:
+                await self._consumer.reattach()
+            except Exception as exc:  # the next checks try again
+                log.warning("re-attaching the inbound consumer failed: %r", exc)
+
+
+def _id_hint(body: bytes) -> str | None:
+    """The ``id`` of an invalid ticket, when it has a readable one, for the log line."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    tid = value.get("id") if isinstance(value, dict) else None
+    return tid[:128] if isinstance(tid, str) else None
+
+
+def _channel_closed(message: AbstractIncomingMessage) -> bool:
+    try:
+        # aio-pika raises ChannelInvalidStateError here once the channel has closed.
+        return bool(message.channel.is_closed)
+    except Exception:
+        return True
 
 
 async def _settle(awaitable: object) -> None:

@@ -34,6 +34,11 @@ class Keys:
         return f"{self.prefix}recent"
 
     @property
+    def epoch(self) -> str:
+        """String: a random value written once; if it vanishes, Redis lost its data."""
+        return f"{self.prefix}epoch"
+
+    @property
     def pattern(self) -> str:
         """SCAN pattern matching every key of this prefix."""
         return f"{self.prefix}*"

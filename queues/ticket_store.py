@@ -37,17 +37,35 @@ end
 return {'busy', false, until_ms}
 """
 
-# KEYS[1] ticket hash, KEYS[2] the pool's backlog; ARGV owner, pool id, ticket id, score.
+# KEYS[1] ticket hash, KEYS[2] the pool's backlog, KEYS[3] the pool's load counter,
+# KEYS[4] the recent-ids list; ARGV owner, pool id, ticket id, score, recent max.
 # 1 = marked and queued for agents, 0 = already assigned, -1 = not ours.
+# One script does it all, so a reply lost on a dropped connection and the command
+# retried never counts the pool's load twice.
 _MARK = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'claimed' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
   redis.call('HSET', KEYS[1], 'state', 'assigned', 'pool', ARGV[2], 'score', ARGV[4])
   redis.call('HDEL', KEYS[1], 'owner', 'until')
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+  redis.call('INCR', KEYS[3])
+  redis.call('LPUSH', KEYS[4], ARGV[3])
+  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
   return 1
 end
 if state == 'claimed' or not state then return -1 end
+return 0
+"""
+
+# KEYS[1] ticket hash; ARGV owner, ttl_ms. 1 = renewed, 0 = not (any longer) ours.
+_RENEW = """
+if redis.call('HGET', KEYS[1], 'state') == 'claimed'
+   and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSET', KEYS[1], 'until', now + tonumber(ARGV[2]))
+  return 1
+end
 return 0
 """
 
@@ -61,6 +79,7 @@ class RedisTicketStore:
         self._recent_max = recent_max
         self._claim = client.register_script(_CLAIM)
         self._mark = client.register_script(_MARK)
+        self._renew = client.register_script(_RENEW)
 
     async def states(self, ticket_ids: Sequence[str]) -> list[str | None]:
         """Current state of each id (``None`` when never seen), in order."""
@@ -95,32 +114,44 @@ class RedisTicketStore:
             out.append(ClaimResult(st, found, int(until_ms)))
         return out
 
-    async def mark_assigned_many(
-        self, marks: Sequence[tuple[str, str, str, float]]
-    ) -> list[bool]:
-        """Record published assignments and queue them in their pool's backlog; count
-        pool load and remember the ids (two round trips)."""
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+        """Record published assignments, queue them in their pool's backlog, count pool
+        load and remember the ids (one round trip)."""
         if not marks:
             return []
         try:
             async with self._r.pipeline(transaction=False) as pipe:
                 for tid, owner, pool_id, score in marks:
                     await self._mark(
-                        keys=[self._keys.ticket(tid), self._keys.backlog(pool_id)],
-                        args=[owner, pool_id, tid, repr(score)],
+                        keys=[
+                            self._keys.ticket(tid),
+                            self._keys.backlog(pool_id),
+                            self._keys.load(pool_id),
+                            self._keys.recent,
+                        ],
+                        args=[owner, pool_id, tid, repr(score), self._recent_max],
                         client=pipe,
                     )
                 results = [int(v) for v in await pipe.execute()]
-            async with self._r.pipeline(transaction=False) as pipe:
-                for (tid, _, pool_id, _), marked in zip(marks, results, strict=True):
-                    if marked == 1:
-                        pipe.incr(self._keys.load(pool_id))
-                        pipe.lpush(self._keys.recent, tid)
-                pipe.ltrim(self._keys.recent, 0, self._recent_max - 1)
-                await pipe.execute()
         except RedisError as exc:
             raise TransientError(f"redis: {exc}") from exc
         return [r >= 0 for r in results]
+
+    async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
+        """Extend live claims ``(ticket_id, owner)`` by ``ttl_ms``; per claim, False when
+        it is no longer the owner's (one round trip)."""
+        if not claims:
+            return []
+        try:
+            async with self._r.pipeline(transaction=False) as pipe:
+                for tid, owner in claims:
+                    await self._renew(
+                        keys=[self._keys.ticket(tid)], args=[owner, ttl_ms], client=pipe
+                    )
+                raw = await pipe.execute()
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        return [int(v) == 1 for v in raw]
 
     async def get(self, ticket_id: str) -> StoredTicket | None:
         """The stored state and record, or None."""

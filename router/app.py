@@ -12,19 +12,24 @@ import aio_pika
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from classifiers.model import load_model
 from classifiers.paths import default_model_dir
 from classifiers.types import Classifier
 from queues.audit_log import RedisAuditLog
 from queues.config_store import RedisConfigStore
-from queues.consumer import InboundConsumer
+from queues.consumer import ConsumerWatchdog, InboundConsumer
 from queues.keys import Keys
 from queues.publisher import AmqpPublisher
+from queues.redis_health import RedisHealthCheck
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
-from queues.topology import declare_inbound, declare_pools
+from queues.topology import declare_inbound, declare_pools, inbound_arguments
 from router import appkeys as K
 from router.auth import auth_middleware
 from router.background import Loop
@@ -35,10 +40,11 @@ from router.errors import TransientError
 from router.http_admin import admin_routes
 from router.http_agents import agent_routes
 from router.http_config import config_routes
+from router.http_errors import error_middleware
 from router.http_health import health_routes
 from router.http_tickets import ticket_routes
 from router.lease_sweeper import leases_ctx, stop_long_polls
-from router.masking import mask_ticket
+from router.masking import masker_for
 from router.metrics import Metrics
 from router.model_runtime import ModelFollower
 from router.routing_service import TicketRouter
@@ -51,7 +57,8 @@ T = TypeVar("T")
 def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
     """Build the service: HTTP API plus (when ``consume``) the inbound consumer."""
     app = web.Application(
-        client_max_size=settings.max_ticket_bytes + 1024, middlewares=[auth_middleware]
+        client_max_size=settings.max_ticket_bytes + 1024,
+        middlewares=[error_middleware, auth_middleware],
     )
     app[K.SETTINGS] = settings
     app[K.METRICS] = Metrics()
@@ -106,21 +113,47 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         socket_timeout=5,
         socket_connect_timeout=5,
         health_check_interval=15,
+        # A pooled connection that went stale when Redis restarted fails once and is
+        # replaced: retry on a fresh one instead of failing the batch (every command
+        # the service sends is safe to repeat; the Lua scripts check their owner).
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError],
     )
     client = aioredis.Redis(connection_pool=pool)
     app[K.REDIS] = client
     app[K.TOKENS] = RedisTokenStore(client, settings.names.redis_prefix)
     app[K.AUDIT] = RedisAuditLog(client, settings.names.redis_prefix)
-    app[K.STORE] = RedisTicketStore(
-        client, Keys(settings.names.redis_prefix), recent_max=settings.recent_tickets
-    )
+    keys = Keys(settings.names.redis_prefix)
+    app[K.STORE] = RedisTicketStore(client, keys, recent_max=settings.recent_tickets)
+    health = RedisHealthCheck(client, keys.epoch)
+    app[K.REDIS_HEALTH] = health
+    metrics = app[K.METRICS]
+    warned: list[str] = []
+    counted = [0]  # data losses already counted in the metric
+
+    async def check() -> None:
+        found = await health.check()
+        metrics.redis_persistent.set(1 if found.persistent else 0)
+        if found.data_loss_count > counted[0]:
+            metrics.redis_data_loss.inc(found.data_loss_count - counted[0])
+            counted[0] = found.data_loss_count
+        problems = found.problems() if found.reachable else []
+        if problems != warned:  # log a problem when it appears, not every pass
+            for line in problems:
+                (log.error if settings.require_persistent_redis else log.warning)("%s", line)
+            warned[:] = problems
+
+    await check()
+    loop = Loop("redis-health", check, settings.redis_check_interval_s)
+    loop.start()
     yield
+    await loop.stop()
     await client.aclose()
 
 
 async def _amqp(app: web.Application) -> AsyncIterator[None]:
     settings = app[K.SETTINGS]
-    connection = await _connect(settings.amqp_url)
+    connection = await _connect(settings.amqp_url, settings.amqp_heartbeat_s)
     app[K.AMQP] = connection
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
     tickets, _, _ = await declare_inbound(channel, settings)
@@ -141,10 +174,13 @@ async def _amqp(app: web.Application) -> AsyncIterator[None]:
         model=app[K.MODEL],
         config=app[K.CONFIG],
         metrics=app[K.METRICS],
-        mask=mask_ticket,
+        mask=masker_for(settings.pseudonym_key),
         claim_ttl_ms=int(settings.claim_ttl_s * 1000),
     )
+    renewal = Loop("claim-renewal", app[K.ROUTER].renew_claims, settings.claim_ttl_s / 3)
+    renewal.start()
     yield
+    await renewal.stop()
     await connection.close()
 
 
@@ -190,13 +226,17 @@ async def _retry_redis(make: Callable[[], Awaitable[T]]) -> T:
             delay = min(delay * 2, 10.0)
 
 
-async def _connect(url: str) -> AbstractRobustConnection:
+async def _connect(url: str, heartbeat_s: int) -> AbstractRobustConnection:
     # The broker may start after us (compose, Kubernetes): wait for it rather than crash.
     delay = 0.5
     while True:
         try:
             return await aio_pika.connect_robust(
-                url, client_properties={"connection_name": "ticket-router"}
+                url,
+                client_properties={"connection_name": "ticket-router"},
+                # A short heartbeat: the broker gives a frozen replica's unacked tickets
+                # to the others after about this long (unless the URL sets its own).
+                heartbeat=heartbeat_s,
             )
         except (ConnectionError, OSError, aio_pika.exceptions.AMQPError) as exc:
             log.warning("broker not reachable (%s); retrying in %.1fs", exc, delay)
@@ -208,9 +248,15 @@ async def _consumer(app: web.Application) -> AsyncIterator[None]:
     settings = app[K.SETTINGS]
     channel = await app[K.AMQP].channel()
     await channel.set_qos(prefetch_count=settings.prefetch)
-    queue = await channel.get_queue(settings.names.inbound_queue, ensure=False)
+    # Declared through the robust channel (not fetched with get_queue), so that after
+    # any reconnect -- a broker restart, a node kill, a lost channel -- aio-pika declares
+    # it again and restores the consumer by itself.
+    queue = await channel.declare_queue(
+        settings.names.inbound_queue, durable=True, arguments=inbound_arguments(settings)
+    )
     consumer = InboundConsumer(
         queue,
+        channel,
         app[K.ROUTER],
         app[K.PUBLISHER],
         app[K.METRICS],
@@ -219,15 +265,21 @@ async def _consumer(app: web.Application) -> AsyncIterator[None]:
         max_bytes=settings.max_ticket_bytes,
     )
     await consumer.start()
+    app[K.CONSUMER] = consumer
     log.info("consuming %s (prefetch %d)", settings.names.inbound_queue, settings.prefetch)
+    watchdog = ConsumerWatchdog(consumer, app[K.AMQP], app[K.METRICS])
+    loop = Loop("consumer-watchdog", watchdog.check, 1.0)
+    loop.start()
 
     async def stop_consuming(_: web.Application) -> None:
         # on_shutdown runs before the HTTP server waits for its connections to close:
         # stop taking tickets at once, rather than after that wait.
         log.info("draining in-flight tickets")
+        await loop.stop()
         await consumer.stop(settings.shutdown_grace_s)
 
     app.on_shutdown.append(stop_consuming)
     yield
+    await loop.stop()
     await consumer.stop(settings.shutdown_grace_s)  # no-op when on_shutdown drained it
     await channel.close()

@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 from classifiers.types import Classifier
 from queues.audit_log import RedisAuditLog
 from queues.config_store import RedisConfigStore
+from queues.consumer import InboundConsumer
 from queues.publisher import AmqpPublisher
+from queues.redis_health import RedisHealthCheck
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
 from router.config import RoutingConfig
@@ -35,3 +37,5 @@ CONFIG_STORE = web.AppKey("config_store", RedisConfigStore)
 CONFIG_NUMBER = web.AppKey("config_number", Current[int])
 CONFIG_FOLLOWER = web.AppKey("config_follower", ConfigFollower)
 MODEL_FOLLOWER = web.AppKey("model_follower", ModelFollower)
+REDIS_HEALTH = web.AppKey("redis_health", RedisHealthCheck)
+CONSUMER = web.AppKey("consumer", InboundConsumer)

@@ -69,6 +69,21 @@ class Metrics:
         self.config_version = Gauge(
             "router_config_info", "The routing config in force", ["version"], registry=r
         )
+        self.redis_persistent = Gauge(
+            "router_redis_persistent",
+            "1 when Redis keeps an append-only file (writes survive its restart), else 0",
+            registry=r,
+        )
+        self.redis_data_loss = Counter(
+            "router_redis_data_loss",
+            "Times this replica found Redis' data gone (its epoch key vanished)",
+            registry=r,
+        )
+        self.consumer_attached = Gauge(
+            "router_inbound_consumer_attached",
+            "1 while this replica consumes the inbound queue, else 0",
+            registry=r,
+        )
         self.model_version = Gauge(
             "router_model_info", "The classifier model in force", ["version"], registry=r
         )

@@ -59,6 +59,11 @@ class TicketStore(Protocol):
         the claim."""
         ...
 
+    async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
+        """Extend live claims ``(ticket_id, owner)`` by ``ttl_ms`` while their work goes
+        on; per claim, False when it is no longer the owner's."""
+        ...
+
     async def get(self, ticket_id: str) -> StoredTicket | None:
         """The stored state and record, or None."""
         ...

@@ -62,8 +62,12 @@ class Settings:
     # How long the consumer waits to fill a batch; small, so latency stays low at low load.
     batch_wait_ms: float = 2.0
     max_ticket_bytes: int = MAX_TICKET_BYTES
-    # A claim on a ticket expires after this long so a killed replica's work is taken over.
-    claim_ttl_s: float = 30.0
+    # A claim on a ticket expires after this long so a killed or frozen replica's work is
+    # taken over quickly; a live replica renews its claims every third of it while it works.
+    claim_ttl_s: float = 6.0
+    # AMQP heartbeat: a frozen or vanished replica's connection (and so its prefetched,
+    # unacked tickets) is given back by the broker after about this long.
+    amqp_heartbeat_s: int = 10
     publish_timeout_s: float = 10.0
     shutdown_grace_s: float = 25.0
     # Queue type for the inbound queue; quorum queues survive node loss and cap redeliveries.
@@ -72,6 +76,14 @@ class Settings:
     delivery_limit: int = 20
     recent_tickets: int = 10_000
     log_level: str = "INFO"
+    # Production: a Redis that does not persist (no AOF) makes /readyz 503 instead of a
+    # warning, since a restart of it would forget every claim, token and config version.
+    require_persistent_redis: bool = False
+    # How often Redis' persistence and the epoch key (did its data vanish?) are checked.
+    redis_check_interval_s: float = 5.0
+    # HMAC key for the pseudonyms of customer ids on masked pools (ROUTER_PSEUDONYM_KEY,
+    # the same on every replica); None: customer ids are redacted. Not in repr: a secret.
+    pseudonym_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +111,12 @@ class Settings:
             batch_size=_int(env, "ROUTER_BATCH_SIZE", base.batch_size),
             queue_type=env.get("ROUTER_QUEUE_TYPE", base.queue_type),
             log_level=env.get("ROUTER_LOG_LEVEL", base.log_level),
+            amqp_heartbeat_s=_int(env, "ROUTER_AMQP_HEARTBEAT", base.amqp_heartbeat_s),
+            claim_ttl_s=_float(env, "ROUTER_CLAIM_TTL", base.claim_ttl_s),
+            require_persistent_redis=_bool(
+                env, "ROUTER_REQUIRE_PERSISTENT_REDIS", base.require_persistent_redis
+            ),
+            pseudonym_key=env.get("ROUTER_PSEUDONYM_KEY") or None,
         )
 
 
@@ -110,3 +128,31 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"{key} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{key} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{key} must be above 0, got {raw!r}")
+    return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ValueError(f"{key} must be true or false, got {raw!r}")

@@ -44,6 +44,17 @@ class MemoryTicketStore:
         self._maybe_fail()
         return [self._mark(tid, owner, pool) for tid, owner, pool, _ in marks]
 
+    async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
+        self._maybe_fail()
+        out = []
+        for tid, owner in claims:
+            t = self.tickets.get(tid)
+            ours = t is not None and t["state"] == "claimed" and t["owner"] == owner
+            if ours and t is not None:
+                t["until"] = self._clock() + ttl_ms
+            out.append(ours)
+        return out
+
     def _claim(self, ticket_id: str, owner: str, record: bytes, ttl_ms: int) -> ClaimResult:
         now = self._clock()
         t = self.tickets.get(ticket_id)

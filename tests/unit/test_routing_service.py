@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -12,8 +13,10 @@ import pytest
 from classifiers.types import Classifier, ClassifierInput, Prediction
 from router.config import load_config
 from router.current import Current
+from router.errors import TransientError
 from router.masking import mask_ticket
 from router.metrics import Metrics
+from router.policy import decide as routing_service_decide
 from router.routing_service import Pending, TicketRouter
 from router.ticket_schema import ticket_from_object
 from tests.conftest import EXAMPLE_CONFIG
@@ -111,3 +114,75 @@ async def test_masked_pools_get_the_ticket_masked(access: str) -> None:
     # What Redis keeps for ops stays unmasked.
     record = await store.get("A")
     assert record is not None and b"a@b.co" in record.record
+
+
+class _MarkFailsOnce(MemoryTicketStore):
+    """Redis drops the connection on the record that follows a confirmed publish."""
+
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+        if not getattr(self, "_failed", False):
+            self._failed = True
+            raise TransientError("redis: connection reset (simulated)")
+        return await super().mark_assigned_many(marks)
+
+
+async def test_a_publish_whose_record_failed_is_not_published_again_on_retry() -> None:
+    store, publisher = _MarkFailsOnce(), MemoryPublisher()
+    router = _router(store, publisher)
+    batch = [_pending("A", "o1"), _pending("B", "o2")]
+    first = await router.route_batch(batch)
+    assert [o.status for o in first] == ["retry", "retry"]
+    assert len(publisher.published) == 2  # confirmed by the broker before Redis failed
+    second = await router.route_batch(batch)
+    assert [o.status for o in second] == ["assigned", "assigned"]
+    assert sorted(t for _, t, _ in publisher.published) == ["A", "B"]  # not twice
+    assert [(await store.states([t]))[0] for t in ("A", "B")] == ["assigned", "assigned"]
+
+
+async def test_a_ticket_claimed_elsewhere_waits_without_holding_up_the_batch() -> None:
+    store, publisher = MemoryTicketStore(now_ms=0), MemoryPublisher()
+    router = _router(store, publisher)
+    await store.claim_many([("A", "other-replica", b"{}")], ttl_ms=60_000)
+    outcomes = await router.route_batch([_pending("A", "o1"), _pending("B", "o2")])
+    assert [o.status for o in outcomes] == ["wait", "assigned"]
+    assert 0.05 <= outcomes[0].retry_after_s <= 2.0
+    assert [t for _, t, _ in publisher.published] == ["B"]
+
+
+async def test_a_ticket_whose_decision_raises_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = routing_service_decide
+
+    def decide(ticket: Any, *args: Any) -> Any:
+        if ticket.id == "BAD":
+            raise RecursionError("planted")
+        return real(ticket, *args)
+
+    monkeypatch.setattr("router.routing_service.decide", decide)
+    store, publisher = MemoryTicketStore(), MemoryPublisher()
+    outcomes = await _router(store, publisher).route_batch(
+        [_pending("A", "o1"), _pending("BAD", "o2"), _pending("C", "o3")]
+    )
+    assert [o.status for o in outcomes] == ["assigned", "failed", "assigned"]
+    assert "RecursionError" in (outcomes[1].error or "")
+    assert await store.states(["BAD"]) == [None]  # never claimed: nothing to take over
+
+
+def _claim_until(store: MemoryTicketStore, ticket_id: str) -> int:
+    value = store.tickets[ticket_id]["until"]
+    assert isinstance(value, int)
+    return value
+
+
+async def test_claims_in_progress_are_renewed() -> None:
+    store, publisher = MemoryTicketStore(now_ms=0), MemoryPublisher(fail_next=1)
+    router = _router(store, publisher)
+    [outcome] = await router.route_batch([_pending("A", "o1")])  # claimed, publish failed
+    assert outcome.status == "retry"
+    assert _claim_until(store, "A") == 1000
+    store.now_ms = 900
+    await router.renew_claims()
+    assert _claim_until(store, "A") == 1900
+    router.forget("o1")
+    store.now_ms = 1800
+    await router.renew_claims()  # forgotten: no longer renewed
+    assert _claim_until(store, "A") == 1900
