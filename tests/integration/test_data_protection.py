@@ -1,0 +1,419 @@
+"""What an outsourced vendor can see, against the running service: nothing in clear.
+
+Tickets full of planted personal data (``tests.pii_tickets``: e-mails, phones, cards,
+IBANs, national ids, IP addresses in many formats, in every field, key, list and
+number) go through the real service (AMQP and ``POST /v1/tickets``) to a masked
+outsourced pool. Everything the vendor can read is then searched for every fragment
+of every item: the pool queue's messages, the pull API's lease grants,
+``GET /v1/tickets/{id}`` with the vendor's token, the pool status and listing. A
+table of planted / delivered / in clear by format and by location is printed. Text
+the router adds (an agent's escalation reason, SLA moves) is checked in what the
+next masked pool receives, and no copy may name another pool or vendor. Card tickets
+with a ``require_in_house`` rule must never reach an outsourced pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractRobustConnection
+from aiohttp import ClientSession
+
+from router.escalation import due_step
+from router.lease_sweeper import DESK
+from router.settings import Names
+from tests.dp_config import (
+    ESCALATION_TARGET,
+    IN_HOUSE,
+    MASKED,
+    OUTSOURCED,
+    POOLS,
+    dp_config,
+    foreign_names,
+)
+from tests.integration.conftest import RunningService, ServiceFactory, drain, publish, wait_for
+from tests.integration.test_leases_helpers import Agent, make_tokens, states, write_config
+from tests.pii_plants import CARD_BRANDS, Item, Views, card_item, card_number, leaks, plant
+from tests.pii_tickets import LOCATIONS, PlantedTicket, base_ticket, place, planted_tickets
+
+pytestmark = pytest.mark.integration
+
+TICKETS = 620
+VIA_HTTP = 120
+CHANNELS = ("queue", "pull", "get", "status")
+SHOWN = 40  # leaks listed one by one under the table
+Desk = tuple[RunningService, dict[str, str], ClientSession]
+
+
+def _languages(model_dir: Path) -> list[str]:
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    return sorted(manifest["heads"]["language"]["classes"])
+
+
+@pytest.fixture
+async def desk_for(
+    start_service: ServiceFactory,
+    redis_client: aioredis.Redis,
+    names: Names,
+    model_dir: Path,
+    tmp_path: Path,
+    extra_pools: list[str],
+) -> AsyncIterator[Callable[..., Awaitable[Desk]]]:
+    """Start the service with the data-protection config; (service, tokens, session)."""
+    extra_pools.extend(POOLS)  # their queues are deleted after the test
+    sessions: list[ClientSession] = []
+
+    async def start(card_rule: bool = False) -> Desk:
+        doc = dp_config(_languages(model_dir), card_rule=card_rule)
+        service = await start_service(config_path=write_config(tmp_path / "dp.json", doc))
+        session = ClientSession()
+        sessions.append(session)
+        return service, await make_tokens(redis_client, names, POOLS), session
+
+    yield start
+    for session in sessions:
+        await session.close()
+
+
+async def _send_all(
+    desk: Desk, amqp: AbstractRobustConnection, names: Names, tickets: list[dict[str, Any]],
+    via_http: int = 0,
+) -> None:  # fmt: skip
+    """The first ``via_http`` by ``POST /v1/tickets``, the rest published to the exchange."""
+    service, tokens, http = desk
+    headers = {"Authorization": f"Bearer {tokens['ingest']}", "Content-Type": "application/json"}
+    gate = asyncio.Semaphore(8)
+
+    async def post(ticket: dict[str, Any]) -> int:
+        async with (
+            gate,
+            http.post(
+                f"{service.url}/v1/tickets", data=orjson.dumps(ticket), headers=headers
+            ) as response,
+        ):
+            return response.status
+
+    statuses = await asyncio.gather(*(post(t) for t in tickets[:via_http]))
+    assert Counter(statuses) == Counter({202: via_http}), Counter(statuses)
+    channel = await amqp.channel()
+    await publish(channel, names, [orjson.dumps(t) for t in tickets[via_http:]])
+
+
+async def _wait_routed(
+    redis_client: aioredis.Redis, names: Names, amqp: AbstractRobustConnection, ids: list[str]
+) -> None:
+    async def done() -> bool:
+        return Counter((await states(redis_client, names, ids)).values())["assigned"] == len(ids)
+
+    try:
+        await wait_for(done, timeout=45, what=f"{len(ids)} tickets routed")
+    except AssertionError:
+        channel = await amqp.channel()
+        dead = [(m.headers, m.body[:200]) for m in await drain(channel, names.dead_queue)]
+        got = Counter((await states(redis_client, names, ids)).values())
+        raise AssertionError((got, dead)) from None
+
+
+class Tally:
+    """Planted, delivered and in-clear counts by channel, format and location."""
+
+    def __init__(self) -> None:
+        self.planted: Counter[tuple[str, str]] = Counter()
+        self.delivered: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        self.clear: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        self.examples: list[tuple[str, str, str, str, list[str]]] = []
+        self.foreign: Counter[str] = Counter()
+
+    def plant(self, placed: Iterable[tuple[Item, str]]) -> None:
+        """Count what was put into the tickets."""
+        self.planted.update((item.fmt, location) for item, location in placed)
+
+    def check(self, channel: str, document: Any, placed: Iterable[tuple[Item, str]],
+              pool_id: str) -> None:  # fmt: skip
+        """Search ``document`` (one thing the vendor received) for every planted item."""
+        views = Views.of(document)
+        for item, location in placed:
+            self.delivered[channel][item.fmt, location] += 1
+            if found := leaks(views, item):
+                self.clear[channel][item.fmt, location] += 1
+                self.examples.append((channel, item.fmt, location, item.written, found[:3]))
+        named = [n for n in foreign_names(pool_id) if n in views.text]
+        if named or (isinstance(document, dict) and _excluded(document)):
+            self.foreign[channel] += 1
+            self.examples.append((channel, "isolation", "", _excerpt(document, named), named))
+
+    def in_clear(self, channel: str | None = None) -> int:
+        """Items found in clear (on one channel, or on any)."""
+        return sum(sum(self.clear[c].values()) for c in ([channel] if channel else CHANNELS))
+
+    def table(self) -> str:
+        """The figures by format and by location, and the totals."""
+        lines = []
+        for axis, label in ((0, "format"), (1, "location")):
+            keys = sorted({k[axis] for k in self.planted})
+            lines.append(f"{label:28} planted " + " ".join(f"{c:>7}/clear" for c in CHANNELS))
+            for key in keys:
+                row = [v for k, v in self.planted.items() if k[axis] == key]
+                cells = []
+                for c in CHANNELS:
+                    got = sum(v for k, v in self.delivered[c].items() if k[axis] == key)
+                    bad = sum(v for k, v in self.clear[c].items() if k[axis] == key)
+                    cells.append(f"{got:>7}/{bad:<5}")
+                lines.append(f"{key:28} {sum(row):7} " + " ".join(cells))
+        total = " ".join(
+            f"{sum(self.delivered[c].values()):>7}/{self.in_clear(c):<5}" for c in CHANNELS
+        )
+        lines.append(f"{'TOTAL':28} {sum(self.planted.values()):7} {total}")
+        lines.append(f"copies naming another pool or listing excluded: {dict(self.foreign)}")
+        lines.extend(f"  in clear: {ex}" for ex in self.examples[:SHOWN])
+        if len(self.examples) > SHOWN:
+            lines.append(f"  ... and {len(self.examples) - SHOWN} more")
+        return "\n".join(lines)
+
+
+def _excerpt(document: Any, named: list[str]) -> str:
+    """Where in ``document`` the first foreign name (or ``excluded``) is."""
+    text = orjson.dumps(document).decode()
+    at = max(text.casefold().find(named[0] if named else '"excluded"'), 0)
+    return text[max(at - 60, 0) : at + 60]
+
+
+def _excluded(document: dict[str, Any]) -> bool:
+    assignment = document.get("assignment", document)
+    return isinstance(assignment, dict) and bool(assignment.get("excluded"))
+
+
+async def _pull_everything(
+    desk: Desk, pool_id: str, agents: int = 4
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Lease every ticket of the pool, read it with ``GET /v1/tickets``, complete it:
+    (lease grant bodies, GET bodies) by ticket id."""
+    service, tokens, http = desk
+    token = tokens[f"agent:{pool_id}"]
+    grants: dict[str, dict[str, Any]] = {}
+    reads: dict[str, dict[str, Any]] = {}
+
+    async def work(name: str) -> None:
+        agent = Agent(http, service.url, pool_id, token, name)
+        while True:
+            status, body = await agent.pull()
+            if status == 204:
+                return
+            assert status == 200, (status, body)
+            ticket_id = body["lease"]["ticket_id"]
+            assert ticket_id not in grants, f"{ticket_id} leased twice"
+            grants[ticket_id] = body
+            async with http.get(
+                f"{service.url}/v1/tickets/{ticket_id}",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response:
+                assert response.status == 200, await response.text()
+                reads[ticket_id] = await response.json()
+            lease = body["lease"]["lease_id"]
+            status, done = await agent.act(ticket_id, "complete", lease_id=lease, outcome="done")
+            assert status == 200, done
+
+    await asyncio.gather(*(work(f"dp-agent-{i}") for i in range(agents)))
+    return grants, reads
+
+
+async def _queued(
+    amqp: AbstractRobustConnection, names: Names, pool_id: str
+) -> dict[str, dict[str, Any]]:
+    """Every message now in the pool's queue, decoded, by message id (the ticket id)."""
+    channel = await amqp.channel()
+    messages = await drain(channel, names.pool_queue(pool_id))
+    out = {str(m.message_id): orjson.loads(m.body) for m in messages}
+    assert len(out) == len(messages), "two messages with one ticket id"
+    return out
+
+
+async def _pool_views(desk: Desk, pool_id: str) -> list[Any]:
+    """The pool status and its listing, as the vendor's token reads them."""
+    service, tokens, http = desk
+    agent = Agent(http, service.url, pool_id, tokens[f"agent:{pool_id}"], "supervisor")
+    out = []
+    for tail in ("", "/assignments?limit=1000"):
+        status, body = await agent.get(tail)
+        assert status == 200, body
+        out.append(body)
+    return out
+
+
+async def test_a_masked_vendor_receives_no_personal_data_in_clear(
+    desk_for: Callable[..., Awaitable[Desk]],
+    amqp: AbstractRobustConnection,
+    redis_client: aioredis.Redis,
+    names: Names,
+    suffix: str,
+) -> None:
+    desk = await desk_for()
+    planted = planted_tickets(TICKETS, seed=20261201, prefix=f"{suffix}-dp")
+    by_id = {p.ticket["id"]: p for p in planted}
+    tally = Tally()
+    for p in planted:
+        tally.plant(p.placed)
+    assert sum(tally.planted.values()) >= 2000
+    assert len({fmt.split("/")[0] for fmt, _ in tally.planted}) == 6
+    assert len({fmt for fmt, _ in tally.planted}) >= 15
+    assert {loc for _, loc in tally.planted} == set(LOCATIONS)
+
+    await _send_all(desk, amqp, names, [p.ticket for p in planted], via_http=VIA_HTTP)
+    await _wait_routed(redis_client, names, amqp, list(by_id))
+    everything = [pair for p in planted for pair in p.placed]
+    for view in await _pool_views(desk, MASKED):
+        tally.check("status", view, everything, MASKED)  # status and listing: nothing at all
+    messages = await _queued(amqp, names, MASKED)
+    grants, reads = await _pull_everything(desk, MASKED)
+    for kind, docs in (("queue", messages), ("pull", grants),
+                       ("get", reads)):  # fmt: skip
+        for ticket_id, document in docs.items():
+            tally.check(kind, document, by_id[ticket_id].placed, MASKED)
+    print("\n" + tally.table())
+
+    assert (len(messages), len(grants), len(reads)) == (TICKETS, TICKETS, TICKETS)
+    assert {m["pool_id"] for m in messages.values()} == {MASKED}
+    assert all(m["ticket_masked"] is True for m in messages.values())
+    # The vendor still gets the handles it works with: the ticket id in every copy.
+    for kind, docs in (("queue", messages), ("get", reads)):
+        assert [t for t, d in docs.items() if d.get("assignment", d)["ticket_id"] != t] == [], kind
+    assert tally.in_clear() == 0, tally.in_clear()
+    assert not tally.foreign, dict(tally.foreign)
+
+
+def _reason_items(seed: int) -> list[Item]:
+    return [
+        plant(f, seed)
+        for f in ("email/plain", "card/spaces", "phone/e164-spaced", "phone/known-case")
+    ]
+
+
+async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_pool(
+    desk_for: Callable[..., Awaitable[Desk]],
+    amqp: AbstractRobustConnection,
+    redis_client: aioredis.Redis,
+    names: Names,
+    suffix: str,
+) -> None:
+    desk = await desk_for()
+    service, tokens, http = desk
+    planted = planted_tickets(2, seed=7, prefix=f"{suffix}-esc")
+    by_id = {p.ticket["id"]: p for p in planted}
+    await _send_all(desk, amqp, names, [p.ticket for p in planted])
+    await _wait_routed(redis_client, names, amqp, list(by_id))
+    channel = await amqp.channel()
+    assert len(await drain(channel, names.pool_queue(MASKED))) == 2
+    vendor_side: list[Any] = []  # what the first vendor hears about the move
+
+    # An agent of the first vendor escalates one ticket with personal data in the reason.
+    ana = Agent(http, service.url, MASKED, tokens[f"agent:{MASKED}"], "ana")
+    status, grant = await ana.pull()
+    assert status == 200
+    escalated = grant["lease"]["ticket_id"]
+    items = _reason_items(3)
+    reason = "Customer " + ", ".join(i.written for i in items) + " asked for a supervisor"
+    status, moved = await ana.act(escalated, "escalate", lease_id=grant["lease"]["lease_id"],
+                                  reason=reason)  # fmt: skip
+    assert (status, moved["moved"]) == (200, True), moved
+    vendor_side.append(moved)
+    status, refused = await ana.act(escalated, "accept", lease_id=grant["lease"]["lease_id"])
+    assert status == 409
+    vendor_side.append(refused)
+    by_id[escalated].placed.extend((i, "escalation.reason") for i in items)
+
+    # The other one is not accepted in time: the intake rule's SLA step moves it. The
+    # step is due in 30 minutes; rather than wait, do what the sweeper does at that time.
+    [waiting] = set(by_id) - {escalated}
+    agent_desk = service.app[DESK]
+    await agent_desk.store.discover(MASKED)  # the sweeper's first look, not left to chance
+    later = await agent_desk.store.server_ms() + 31 * 60_000
+    due = await agent_desk.store.due(later)
+    [(ticket_id, used, raw, state)] = [d for d in due if d[0] == waiting]
+    record = orjson.loads(raw)
+    now = datetime.fromtimestamp(later / 1000, UTC)
+    step = due_step(record, used, now)
+    assert (state, step.index) == ("assigned", 0)
+    loads = await agent_desk.store.loads(POOLS)
+    assert await agent_desk.mover.by_sla(ticket_id, record, used, 0, now, loads)
+
+    tally = Tally()
+    for p in planted:
+        tally.plant(p.placed)
+    messages = await _queued(amqp, names, ESCALATION_TARGET)
+    grants, reads = await _pull_everything(desk, ESCALATION_TARGET, agents=1)
+    for kind, docs in (("queue", messages), ("pull", grants),
+                       ("get", reads)):  # fmt: skip
+        for tid, document in docs.items():
+            tally.check(kind, document, by_id[tid].placed, ESCALATION_TARGET)
+    for answer in vendor_side:
+        tally.check("pull", answer, [], MASKED)
+    print("\n" + tally.table())
+    assert sorted(messages) == sorted(by_id)
+    assert sorted(grants) == sorted(reads) == sorted(by_id)
+    kinds = sorted(g["assignment"]["moves"][-1]["kind"] for g in grants.values())
+    assert kinds == ["agent", "sla"]
+    assert tally.in_clear() == 0, tally.in_clear()
+    assert not tally.foreign, dict(tally.foreign)
+
+
+CARD_FORMATS = ("bare", "spaces", "dashes", "dots", "nbsp", "fullwidth", "zwsp", "grouped")
+CARD_LOCATIONS = ("subject", "body", "metadata.depth1", "metadata.key", "tags",
+                  "customer.plan", "unknown.value", "source", "metadata.list")  # fmt: skip
+
+
+def card_tickets(prefix: str) -> list[PlantedTicket]:
+    """15 Luhn-valid cards (every brand) x 8 formats x 9 locations, one card a ticket."""
+    brands = list(CARD_BRANDS)
+    cards = [card_number(random.Random(k), brands[k % len(brands)]) for k in range(15)]
+    out = []
+    for n, (card, variant, location) in enumerate(
+        (c, v, loc) for c in cards for v in CARD_FORMATS for loc in CARD_LOCATIONS
+    ):
+        rng = random.Random(n)
+        planted = PlantedTicket(base_ticket(rng, f"{prefix}-{n:05d}"))
+        item = card_item(card, variant)
+        place(planted.ticket, item, location, rng, 0)
+        planted.placed.append((item, location))
+        out.append(planted)
+    return out
+
+
+async def test_card_tickets_in_every_format_and_place_stay_in_house(
+    desk_for: Callable[..., Awaitable[Desk]],
+    amqp: AbstractRobustConnection,
+    redis_client: aioredis.Redis,
+    names: Names,
+    suffix: str,
+) -> None:
+    desk = await desk_for(card_rule=True)
+    planted = card_tickets(f"{suffix}-card")
+    assert len(planted) == 15 * 8 * 9
+    await _send_all(desk, amqp, names, [p.ticket for p in planted])
+    await _wait_routed(redis_client, names, amqp, [p.ticket["id"] for p in planted])
+    channel = await amqp.channel()
+    landed: dict[str, str] = {}
+    for pool_id in POOLS:
+        for message in await drain(channel, names.pool_queue(pool_id)):
+            landed[str(message.message_id)] = pool_id
+    outside: Counter[tuple[str, str]] = Counter()
+    for p in planted:
+        [(item, location)] = p.placed
+        if landed.get(p.ticket["id"]) != IN_HOUSE:
+            outside[item.fmt, location] += 1
+    print(f"\ncard tickets on an outsourced pool: {sum(outside.values())} of {len(planted)}")
+    for variant in CARD_FORMATS:
+        row = " ".join(f"{outside[f'card/{variant}', loc]:3}" for loc in CARD_LOCATIONS)
+        print(f"  card/{variant:10} {row}   ({', '.join(CARD_LOCATIONS)})")
+    assert len(landed) == len(planted)
+    assert Counter(landed.values())[IN_HOUSE] == len(planted), Counter(landed.values())
+    assert not set(landed.values()) & set(OUTSOURCED)

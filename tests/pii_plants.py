@@ -1,0 +1,405 @@
+"""Planted personal data for the data-protection tests, and the oracle that finds it.
+
+An :class:`Item` is one piece of personal data as a ticket would carry it
+(``written``) with what must not survive masking: ``secrets`` (the value itself,
+searched after Unicode NFKC, zero-width characters removed, case folded and common
+``@``/``.`` obfuscations undone), ``digits`` (no ``DIGIT_WINDOW`` consecutive digits of
+them may survive, separators between them ignored) and ``compact`` (letters and
+digits that must not survive with the separators removed). Every format is built
+from a seeded ``random.Random``, so the same seed gives the same items; checked
+numbers (cards, IBANs, CPF, SSN, DNI, codice fiscale) are valid by their own check
+digits, so a masker that verifies them has no excuse.
+
+:func:`leaks` searches a whole delivered document (every key and value, numbers
+included, as ``orjson`` serialises it) for one item. Placing items in tickets is
+``tests.pii_tickets``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from stdnum import iban, luhn
+from stdnum.br import cpf
+from stdnum.es import dni, nie
+from stdnum.it import codicefiscale
+from stdnum.us import ssn
+
+DIGIT_WINDOW = 7
+ZWSP = "\u200b"
+NBSP = "\u00a0"
+THIN = "\u2009"
+NNBSP = "\u202f"
+JSON_SAFE_INT = 2**53
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One planted piece of personal data and what of it must not survive."""
+
+    kind: str
+    fmt: str
+    written: str
+    secrets: tuple[str, ...]
+    digits: tuple[str, ...] = ()
+    compact: tuple[str, ...] = ()
+    number: int | None = None  # the item as a JSON number, when it is one
+
+
+# --- the oracle -----------------------------------------------------------------
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+# Inside one string, what people put between the groups of a number.
+# Not "*", "#" or "x": those are what a masker writes instead of digits.
+_SEPARATORS = re.compile(r"[\s\-./()_,+~|:'\"\\]+")
+_AT = re.compile(r"\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|%40|\s+@\s+")
+_DOT = re.compile(r"\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+|%2e")
+
+
+def normalise(text: str) -> str:
+    """NFKC (fullwidth digits, no-break spaces), no zero-width characters, case folded."""
+    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def deobfuscate(text: str) -> str:
+    """``john at example dot com``, ``ana%40example.com``: written back with ``@`` and ``.``."""
+    return _DOT.sub(".", _AT.sub("@", text))
+
+
+def squeeze(text: str) -> str:
+    """A normalised string with every separator removed: ``4111.1111`` -> ``41111111``."""
+    return _SEPARATORS.sub("", text)
+
+
+def leaves(document: Any) -> Iterator[str]:
+    """Every key and scalar of the JSON form of ``document``, as text."""
+    stack = [orjson.loads(orjson.dumps(document))]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield str(key)
+                stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif value is not None and not isinstance(value, bool):
+            yield str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """A delivered document, prepared once for searching many items."""
+
+    text: str
+    plain: str
+    squeezed: str
+
+    @classmethod
+    def of(cls, document: Any) -> Views:
+        """The views of ``document``; strings stay apart (NUL between them)."""
+        parts = [normalise(leaf) for leaf in leaves(document)]
+        text = "\0".join(parts)
+        return cls(text, deobfuscate(text), "\0".join(squeeze(p) for p in parts))
+
+
+def fragments(item: Item) -> list[tuple[str, str]]:
+    """(view, needle) pairs: any one found in a delivered document is a leak."""
+    out = [("plain", deobfuscate(normalise(s))) for s in item.secrets]
+    for digits in item.digits:
+        size = min(DIGIT_WINDOW, len(digits))
+        out.extend(("squeezed", digits[i : i + size]) for i in range(len(digits) - size + 1))
+    out.extend(("squeezed", squeeze(normalise(c))) for c in item.compact)
+    return list(dict.fromkeys(out))
+
+
+def leaks(views: Views, item: Item) -> list[str]:
+    """The fragments of ``item`` found in the document (empty: nothing in clear)."""
+    return [needle for view, needle in fragments(item) if needle in getattr(views, view)]
+
+
+# --- the formats ----------------------------------------------------------------
+
+FIRST = ("maria", "jan", "olga", "kenji", "fatima", "liam", "chloe", "rahul", "ines", "tomasz")
+LAST = ("lopez", "kowalczyk", "ivanova", "tanaka", "haddad", "murphy", "dubois", "sharma")
+DOMAINS = ("example.com", "mail.example.org", "empresa.com.br", "firma.de", "post.example.net")
+INTL = (
+    ("josé.müller", "bücher.de"),
+    ("иван.петров", "пример.рф"),
+    ("王伟", "例子.中国"),
+    ("søren.ærø", "eksempel.dk"),
+    ("محمد.علي", "مثال.مصر"),
+)
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+def _local(rng: random.Random) -> str:
+    # Distinctive on purpose: the local part alone identifies the customer.
+    return f"{rng.choice(FIRST)}.{rng.choice(LAST)}{rng.randint(10, 99)}"
+
+
+def _email(written: str, local: str, domain: str, fmt: str) -> Item:
+    return Item("email", fmt, written, (f"{local}@{domain}", local))
+
+
+def _emails(rng: random.Random, variant: str) -> Item:
+    local, domain = _local(rng), rng.choice(DOMAINS)
+    dotted = domain.replace(".", " dot ")
+    written = {
+        "plain": f"{local}@{domain}",
+        "upper": f"{local}@{domain}".upper(),
+        "words": f"{local} at {dotted}",
+        "pct": f"{local}%40{domain}",
+        "paren": f"{local}(at){domain.replace('.', '(dot)')}",
+        "brackets": f"{local} [at] {domain.replace('.', ' [dot] ')}",
+        "zw": f"{local[:3]}{ZWSP}{local[3:]}{ZWSP}@{ZWSP}{domain}",
+        "fullwidth": f"{local}\uff20{domain.replace('.', chr(0xFF0E))}",
+        "mailto": f"<mailto:{local}@{domain}>",
+    }.get(variant)
+    if variant == "intl":
+        local, domain = rng.choice(INTL)
+        local = f"{local}{rng.randint(10, 99)}"
+        written = f"{local}@{domain}"
+    assert written is not None, variant
+    return _email(written, local, domain, f"email/{variant}")
+
+
+def _phone(fmt: str, written: str, *numbers: str) -> Item:
+    digits = tuple(re.sub(r"\D", "", unicodedata.normalize("NFKC", n)) for n in numbers)
+    plain = digits[0] if len(digits) == 1 and written.lstrip("+").isdigit() else None
+    number = int(plain) if plain and plain[0] != "0" else None
+    return Item("phone", fmt, written, (written,), digits, number=number)
+
+
+def _phones(rng: random.Random, variant: str) -> Item:
+
+    def d(n: int) -> str:
+        return _digits(rng, n)
+
+    fmt = f"phone/{variant}"
+    if variant == "known-case":
+        # A property test's find: the second number lost only its first group.
+        return _phone(fmt, "011-3079424) 091 9179386", "011-3079424", "091 9179386")
+    a, b, c = d(4), d(4), d(3)
+    written = {
+        "e164": f"+44207946{a}",
+        "e164-spaced": f"+44 20 7946 {a}",
+        "uk-national": f"020 7946 {a}",
+        "uk-mobile": f"07700 900{c}",
+        "us-parens": f"(415) 555-{a}",
+        "us-dots": f"415.555.{a}",
+        "us-one": f"1-800-555-{a}",
+        "de": rng.choice((f"030 {a}{b}", f"+49 (0)30 {a} {b}", f"0170/{d(7)}")),
+        "fr": rng.choice((f"01 {d(2)} {d(2)} {d(2)} {d(2)}", f"+33 6 {d(2)} {d(2)} {d(2)} {d(2)}")),
+        "br": rng.choice((f"(11) 9{a}-{b}", f"+55 11 9{a} {b}", f"+55 (21) 9{a}-{b}")),
+        "in": rng.choice((f"+91 98{c} {d(5)}", f"098{c} {d(5)}", f"+91-98{d(8)}")),
+        "intl-00": f"0044 20 7946 {a}",
+        "nbsp": f"+44{NBSP}20{NBSP}7946{NBSP}{a}",
+        "fullwidth": "".join(chr(0xFF10 + int(x)) if x.isdigit() else x for x in f"020 7946 {a}"),
+        "ext": f"+1 212 555 {a} ext. {c}",
+    }[variant]
+    return _phone(fmt, written, written.split(" ext.")[0])
+
+
+CARD_BRANDS: dict[str, tuple[tuple[str, ...], int]] = {
+    "visa": (("4",), 16),
+    "mastercard": (("51", "53", "55", "2221", "2720"), 16),
+    "amex": (("34", "37"), 15),
+    "diners14": (("36", "300", "305"), 14),
+    "discover": (("6011", "65"), 16),
+    "jcb": (("3528", "3589"), 16),
+    "visa13": (("4",), 13),
+}
+CARD_SEPARATORS = {
+    "bare": "", "spaces": " ", "dashes": "-", "dots": ".", "nbsp": NBSP, "thin": THIN,
+    "nnbsp": NNBSP, "slashes": "/", "zwsp": ZWSP, "space-dash": " - ",
+}  # fmt: skip
+CARD_VARIANTS = (*CARD_SEPARATORS, "fullwidth", "fullwidth-spaces", "grouped")
+
+
+def card_number(rng: random.Random, brand: str) -> str:
+    """A Luhn-valid number of ``brand`` that also fits a JSON number exactly."""
+    prefixes, length = CARD_BRANDS[brand]
+    while True:
+        body = rng.choice(prefixes)
+        body += _digits(rng, length - 1 - len(body))
+        number = body + luhn.calc_check_digit(body)
+        if int(number) < JSON_SAFE_INT:
+            return number
+
+
+def card_groups(number: str) -> list[str]:
+    """How the brand prints it: Amex 4-6-5, Diners 4-6-4, 13 digits 4-3-3-3, others in fours."""
+    if len(number) in (14, 15):
+        return [number[:4], number[4:10], number[10:]]
+    if len(number) == 13:
+        return [number[:4], number[4:7], number[7:10], number[10:]]
+    return [number[i : i + 4] for i in range(0, len(number), 4)]
+
+
+def write_card(number: str, variant: str) -> str:
+    """``number`` written in ``variant`` (a separator name, fullwidth, or 4-6-x grouping)."""
+    groups = card_groups(number)
+    if variant == "grouped":  # 4-6-4 / 4-6-5 even for 16 digits ("4111 111111 111111")
+        groups = [number[:4], number[4:10], number[10:]]
+        return " ".join(groups)
+    if variant.startswith("fullwidth"):
+        wide = "".join(chr(0xFF10 + int(x)) for x in number)
+        return wide if variant == "fullwidth" else " ".join(card_groups(wide))
+    return CARD_SEPARATORS[variant].join(groups)
+
+
+def card_item(number: str, variant: str) -> Item:
+    """The card ``number`` as planted in format ``variant``."""
+    written = write_card(number, variant)
+    return Item("card", f"card/{variant}", written, (written,), (number,), number=int(number))
+
+
+def _cards(rng: random.Random, variant: str) -> Item:
+    return card_item(card_number(rng, rng.choice(tuple(CARD_BRANDS))), variant)
+
+
+IBAN_COUNTRIES = (
+    "DE", "BE", "GB", "FR", "NL", "ES", "IT", "PL", "CH", "NO", "AT", "IE", "PT", "SE",
+    "DK", "FI", "LU", "MT", "SA", "BR", "TR", "GR", "RO", "CZ", "HU",
+)  # fmt: skip
+KNOWN_IBANS = (
+    "DE89370400440532013000", "BE68539007547034", "GB82WEST12345698765432",
+    "FR1420041010050500013M02606",
+)  # fmt: skip
+_BBAN_PART = re.compile(r"(\d+)!([nac])")
+_ALPHABETS = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_ALPHABETS["c"] = _ALPHABETS["n"] + _ALPHABETS["a"]
+
+
+def iban_number(rng: random.Random, country: str) -> str:
+    """A valid IBAN of ``country`` (mod 97 and the country's own checks)."""
+    structure = iban._ibandb.info(country + "00")[0][1]["bban"]
+    for _ in range(10_000):
+        bban = "".join(
+            "".join(rng.choice(_ALPHABETS[kind]) for _ in range(int(size)))
+            for size, kind in _BBAN_PART.findall(structure)
+        )
+        number = country + iban.calc_check_digits(country + "00" + bban) + bban
+        if iban.is_valid(number):
+            return number
+    raise AssertionError(f"no valid IBAN drawn for {country}")
+
+
+def _ibans(rng: random.Random, variant: str) -> Item:
+    if variant == "known":
+        number = rng.choice(KNOWN_IBANS)
+        variant_of = rng.choice(("spaces", "dashes", "compact"))
+    else:
+        number, variant_of = iban_number(rng, rng.choice(IBAN_COUNTRIES)), variant
+    groups = [number[i : i + 4] for i in range(0, len(number), 4)]
+    written = {
+        "compact": number,
+        "spaces": " ".join(groups),
+        "dashes": "-".join(groups),
+        "lower": number.lower(),
+        "lower-spaces": " ".join(groups).lower(),
+        "nbsp": NBSP.join(groups),
+    }[variant_of]
+    runs = tuple(r for r in re.findall(r"\d+", number[4:]) if len(r) >= DIGIT_WINDOW)
+    return Item("iban", f"iban/{variant}", written, (written,), runs, (number,))
+
+
+def _national(rng: random.Random, variant: str) -> Item:
+    fmt = f"id/{variant}"
+    if variant.startswith("ssn"):
+        while not ssn.is_valid(number := _digits(rng, 9)):
+            pass
+        written = {
+            "ssn-dashes": f"{number[:3]}-{number[3:5]}-{number[5:]}",
+            "ssn-spaces": f"{number[:3]} {number[3:5]} {number[5:]}",
+            "ssn-labelled": f"SSN {number}",
+        }[variant]
+        return Item("ssn", fmt, written, (written,), (number,), number=int(number))
+    if variant.startswith("cpf"):
+        while (body := _digits(rng, 9))[0] == "0" or len(set(body)) == 1:
+            pass
+        number = body + cpf._calc_check_digits(body)
+        written = {
+            "cpf-dotted": f"{number[:3]}.{number[3:6]}.{number[6:9]}-{number[9:]}",
+            "cpf-bare": number,
+        }[variant]
+        return Item("cpf", fmt, written, (written,), (number,), number=int(number))
+    if variant.startswith("nino"):
+        prefix = "GB"
+        while prefix in ("BG", "GB", "KN", "NK", "NT", "TN", "ZZ"):  # never issued
+            prefix = rng.choice("ABCEGHJKLMNOPRSTWXYZ") + rng.choice("ABCEGHJKLMNPRSTWXYZ")
+        number = f"{prefix}{_digits(rng, 6)}{rng.choice('ABCD')}"
+        if variant == "nino-example":
+            number = f"QQ{_digits(rng, 6)}C"  # HMRC's own example prefix: still masked
+        written = {
+            "nino-compact": number,
+            "nino-example": number,
+            "nino-spaced": f"{number[:2]} {number[2:4]} {number[4:6]} {number[6:8]} {number[8]}",
+        }[variant]
+        return Item("nino", fmt, written, (written,), (), (number,))
+    if variant.startswith("es"):
+        if variant == "es-dni":
+            body = _digits(rng, 8)
+            number = body + dni.calc_check_digit(body)
+        else:
+            body = rng.choice("XYZ") + _digits(rng, 7)
+            number = body + nie.calc_check_digit(body)
+        return Item("es-id", fmt, number, (number,), (re.sub(r"\D", "", body),), (number,))
+    if variant == "it-cf":
+        letters = "".join(rng.choice("BCDFGHLMNPRSTVZ") for _ in range(6))
+        body = f"{letters}{_digits(rng, 2)}{rng.choice('ABCDEHLMPRST')}{rng.randint(10, 28)}"
+        body += f"{rng.choice('ABCDEFGHILM')}{_digits(rng, 3)}"
+        number = body + codicefiscale.calc_check_digit(body)
+        assert codicefiscale.is_valid(number), number
+        return Item("it-cf", fmt, number, (number,), (), (number,))
+    raise AssertionError(variant)
+
+
+def _ips(rng: random.Random, variant: str) -> Item:
+    v4 = f"{rng.choice((203, 198, 81, 92))}.{rng.randint(0, 255)}.{rng.randint(0, 255)}"
+    v4 += f".{rng.randint(1, 254)}"
+    h = [f"{rng.randint(1, 0xFFFF):x}" for _ in range(4)]
+    v6 = f"2001:db8:{h[0]}:{h[1]}::{h[2]}:{h[3]}"
+    written, secret = {
+        "ipv4": (v4, v4),
+        "ipv4-port": (f"{v4}:{rng.randint(1024, 65535)}", v4),
+        "ipv6": (v6, v6),
+        "ipv6-upper-brackets": (f"[{v6.upper()}]:443", v6),
+        "ipv6-full": (ipaddress.IPv6Address(v6).exploded, ipaddress.IPv6Address(v6).exploded),
+    }[variant]
+    return Item("ip", f"ip/{variant}", written, (secret,))
+
+
+_KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] = {
+    "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
+                        "fullwidth", "mailto")),
+    "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
+                        "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
+                        "fullwidth", "ext", "known-case")),
+    "card": (_cards, CARD_VARIANTS),
+    "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp", "known")),
+    "id": (_national, ("ssn-dashes", "ssn-spaces", "ssn-labelled", "cpf-dotted", "cpf-bare",
+                       "nino-compact", "nino-example", "nino-spaced", "es-dni", "es-nie",
+                       "it-cf")),
+    "ip": (_ips, ("ipv4", "ipv4-port", "ipv6", "ipv6-upper-brackets", "ipv6-full")),
+}  # fmt: skip
+FORMATS: tuple[str, ...] = tuple(f"{k}/{v}" for k, (_, vs) in _KINDS.items() for v in vs)
+
+
+def plant(fmt: str, seed: int) -> Item:
+    """The item of format ``fmt`` (e.g. ``card/dots``) drawn from ``seed``."""
+    kind, variant = fmt.split("/", 1)
+    make, variants = _KINDS[kind]
+    if variant not in variants:
+        raise ValueError(f"unknown format {fmt!r}")
+    return make(random.Random(f"{fmt}:{seed}"), variant)
