@@ -75,10 +75,12 @@ _PAN = re.compile(
 _DNI = re.compile(r"(?<![A-Za-z0-9])(?:[XYZxyz][ -]?)?\d{7,8}[ -]?[A-Za-z](?![A-Za-z0-9])")
 # ASCII word boundaries: an address glued to CJK text ("は10.0.0.1です") is one all the same.
 _IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)", re.ASCII)
-# IPv6: runs of hex digits, colons and dots (an IPv4 tail) with two colons or more;
-# the address may be glued to a word by a colon ("helpdesk:2001:db8::1"), so the
-# run is also tried from after each of its colons.
-_IPV6_RUN = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
+# IPv6: up to eight hex groups joined by colons, not inside a longer such run, but
+# maybe glued to a word by one colon ("helpdesk:2001:db8::1": tried without it).
+_IPV6 = re.compile(
+    r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f:]:)(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}"
+    r"(?![0-9A-Fa-f])"
+)
 
 
 def card_spans(text: str) -> list[Span]:
@@ -193,16 +195,15 @@ def ip_spans(text: str) -> list[Span]:
 
 def _ipv6_spans(text: str) -> list[Span]:
     spans: list[Span] = []
-    for run in _IPV6_RUN.finditer(text):
-        piece = run.group().rstrip(":.")
-        starts = [0] + [
-            i + 1 for i, c in enumerate(piece) if c == ":" and piece[i + 1 : i + 2] != ":"
-        ]
-        for start in starts:
-            candidate = piece[start:]
-            if candidate.count(":") >= 2 and ":" in candidate[:5] and _is_ipv6(candidate):
-                spans.append((run.start() + start, run.start() + len(piece)))
-                break
+    for match in _IPV6.finditer(text):
+        start, end = match.span()
+        piece = match.group()
+        if piece.endswith(":") and not piece.endswith("::"):
+            piece, end = piece[:-1], end - 1  # "2001:db8::1: blocked"
+        if _is_ipv6(piece):
+            spans.append((start, end))
+        elif piece.startswith(":") and not piece.startswith("::") and _is_ipv6(piece[1:]):
+            spans.append((start + 1, end))
     return spans
 
 
