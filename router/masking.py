@@ -23,6 +23,7 @@ what the ticket's ``contains_card_data`` flag is computed from.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import re
@@ -84,8 +85,8 @@ _TECHNICAL_NAMES = frozenset(
     {"filename", "hostname", "pathname", "domainname", "typename", "classname", "queuename"}
 )
 _KEY_CHARS = re.compile(r"[^a-z0-9]")
-# Tokens of a key masked already ("[email]", "<mailto:[email]>"): they do not name
-# the key's kind, so masking a masked copy again changes nothing.
+# A key masked already ("[email]", "tel:[phone]") names no kind: its kind was decided
+# on the key as written, so masking a masked copy again changes nothing.
 _TOKEN = re.compile(r"\[[a-z_]+\]")
 
 
@@ -137,7 +138,9 @@ def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _key_kind(key: str) -> str | None:
-    norm = _KEY_CHARS.sub("", _TOKEN.sub("", key).lower())
+    if _TOKEN.search(key):
+        return None
+    norm = _KEY_CHARS.sub("", key.lower())
     kind = _KEY_KINDS.get(norm)
     if kind is not None:
         return kind
@@ -180,8 +183,34 @@ class _Walk:
         if isinstance(value, Mapping):
             return self.mapping(value, depth + 1)
         if isinstance(value, list | tuple):
-            return [self.value(item, depth + 1) for item in value]
+            return self.joined([self.value(item, depth + 1) for item in value], value)
         return REDACTED  # not JSON: nothing we know how to check
+
+    def joined(self, masked: list[Any], original: Sequence[Any]) -> list[Any]:
+        """Items that hold personal data only together ("4111", "1111", "1111", "1111"):
+        the scalar items are scanned joined by spaces too, and every item a finding
+        touches is replaced whole by its token."""
+        scalars = [
+            (i, str(item))
+            for i, item in enumerate(original)
+            if isinstance(item, str | int | float) and not isinstance(item, bool)
+        ]
+        if len(scalars) < 2 or not any(any(c.isdigit() for c in s) for _, s in scalars):
+            return masked
+        text, starts, pos = [], [], 0
+        for _, piece in scalars:
+            starts.append(pos)
+            text.append(piece)
+            pos += len(piece) + 1
+        for finding in find_pii(" ".join(text), self.regions, until=self.until):
+            self.kinds.add(finding.kind)
+            first = bisect.bisect_right(starts, finding.start) - 1
+            last = bisect.bisect_left(starts, finding.end) - 1
+            if first == last:
+                continue  # within one item: masked as that item already
+            for k in range(first, last + 1):
+                masked[scalars[k][0]] = f"[{finding.kind}]"
+        return masked
 
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

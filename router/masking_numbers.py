@@ -32,11 +32,12 @@ IBAN_MAX_CHARS = 34
 # position, which makes these scans 2-5 times faster on ticket text.
 
 # A run of digit groups joined by a separator: "4111 1111 1111 1111",
-# "4111-1111-1111-1111", "4111.1111.1111.1111", "4111/1111/...", "4111 - 1111 ..."
+# "4111-1111-1111-1111", "4111.1111.1111.1111", "4111/1111/...", "4111 - 1111 ...",
+# one per line
 # or "4111111111111111" (no-break spaces and fullwidth digits are plain by now:
 # see router.pii_normalise). The card may sit inside a longer run ("ref 1234 4111
 # 1111 1111 1111"), so windows of groups are checked below.
-_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:(?:[ ./_-]| - |  )\d+)*(?!\d)")
+_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:(?:[./_-]|\s{1,2}| - )\d+)*(?!\d)")
 _GROUP = re.compile(r"\d+")
 
 # Two letters, two check digits, then 11-30 letters/digits, in any grouping: spaces,
@@ -75,11 +76,11 @@ _PAN = re.compile(
 _DNI = re.compile(r"(?<![A-Za-z0-9])(?:[XYZxyz][ -]?)?\d{7,8}[ -]?[A-Za-z](?![A-Za-z0-9])")
 # ASCII word boundaries: an address glued to CJK text ("は10.0.0.1です") is one all the same.
 _IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)", re.ASCII)
-# IPv6: up to eight hex groups joined by colons, not inside a longer such run, but
-# maybe glued to a word by one colon ("helpdesk:2001:db8::1": tried without it).
+# IPv6: up to eight hex groups joined by colons, starting with a group or "::", not
+# inside a longer such run, but maybe glued to a word by one colon ("helpdesk:2001:db8::1").
 _IPV6 = re.compile(
-    r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f:]:)(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}"
-    r"(?![0-9A-Fa-f])"
+    r"(?<![0-9A-Fa-f])(?<![0-9A-Fa-f:]:)(?:[0-9A-Fa-f]{1,4}:|::)(?:[0-9A-Fa-f]{0,4}:){0,6}"
+    r"[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f])"
 )
 
 
@@ -202,8 +203,6 @@ def _ipv6_spans(text: str) -> list[Span]:
             piece, end = piece[:-1], end - 1  # "2001:db8::1: blocked"
         if _is_ipv6(piece):
             spans.append((start, end))
-        elif piece.startswith(":") and not piece.startswith("::") and _is_ipv6(piece[1:]):
-            spans.append((start + 1, end))
     return spans
 
 

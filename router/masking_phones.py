@@ -50,6 +50,7 @@ _BLOCKS = re.compile(
 _BARE_LONG = re.compile(r"(?<![\d+])\d{13,19}(?![\d])")
 _NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"\w", re.ASCII)
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 def known_regions(candidates: Iterable[str | None]) -> tuple[str, ...]:
@@ -102,7 +103,19 @@ def libphonenumber_spans(text: str, region: str | None) -> list[Span]:
     # POSSIBLE (right length for the region) rather than VALID (a range in
     # service): a made-up or newly issued number is personal data all the same.
     matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
-    return [(match.start, match.end) for match in matcher if _within_e164(match.number)]
+    return [
+        (match.start, match.end)
+        for match in matcher
+        if _within_e164(match.number) and not _inside_word(text, match.start, match.end)
+    ]
+
+
+def _inside_word(text: str, start: int, end: int) -> bool:
+    # Digits glued to letters ("t4ccfa7470bb8") are part of a code, not a dialled number;
+    # seven digits or more are masked anyway (router.pii_digits).
+    return (start > 0 and _LETTER.match(text, start - 1) is not None) or (
+        end < len(text) and _LETTER.match(text, end) is not None
+    )
 
 
 def _within_e164(number: phonenumbers.PhoneNumber) -> bool:
@@ -120,14 +133,11 @@ def fallback_spans(text: str) -> list[Span]:
         end = chunk.end()
         ext_start = chunk.start("ext") if chunk.group("ext") else end
         groups = [g.span() for g in _GROUP_RE.finditer(text, chunk.start(), ext_start)]
-        if end < len(text) and _WORD.match(text, end):
-            # Glued to a word ("555-1234abc"): the last piece is no phone digit.
+        if end < len(text) and _WORD.match(text, end) and ext_start < end:
+            # An extension glued to a word ("x12abc") is no extension. Digits glued to a
+            # word ("555-1234abc") are masked all the same: erring on the side of masking.
             # Checked here, not by a lookahead, so a failing chunk never backtracks.
-            if ext_start < end:
-                end = ext_start
-            else:
-                groups.pop()
-                end = groups[-1][1] if groups else end
+            end = ext_start
         for start, stop in _phone_windows(text, groups):
             spans.append((start, end if groups and stop == groups[-1][1] else stop))
     return spans
