@@ -158,9 +158,8 @@ def for_pool(
 
     out = {k: plain(assignment[k]) for k in _ISOLATED_FIELDS if k in assignment}
     if "ticket_id" in assignment:
-        out["ticket_id"] = assignment[
-            "ticket_id"
-        ]  # the API handle, as the ticket's id    out["reasons"] = [text(str(r)) for r in assignment.get("reasons") or ()]
+        out["ticket_id"] = assignment["ticket_id"]  # the API handle, as the ticket's id
+    out["reasons"] = [text(str(r)) for r in assignment.get("reasons") or ()]
     out["escalation"] = [
         {"after_seconds": step.get("after_seconds")}
         for step in assignment.get("escalation") or ()

@@ -25,8 +25,8 @@ Span = tuple[int, int]
 MIN_DIGITS = 7
 
 # Digits joined by at most two separator characters ("4111 1111", "011-3079424) 091",
-# "4111 - 1111", one group per line), with an optional leading "+". The repetition is possessive: each
-# step eats a digit, so a failing run never backtracks.
+# "4111 - 1111", one group per line), with an optional leading "+". The repetition is
+# possessive: each step eats a digit, so a failing run never backtracks.
 _RUN = re.compile(r"\+?\d(?:[\s./()_*~|+-]{0,2}\d)*+")
 _GROUPS = re.compile(r"\S+")
 _DIGIT = re.compile(r"\d")
