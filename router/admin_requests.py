@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from router.agent_requests import AgentId, AgentRequest
+from router.agent_requests import AgentId, AgentRequest, WholeNumber
 
 # Past ten years a token should be replaced, not kept; the cap also keeps the
 # expiry a date (1e308 days would overflow it).
@@ -32,4 +32,4 @@ class TokenRequest(AgentRequest):
 class RollbackRequest(AgentRequest):
     """``POST /v1/config/rollback``: the version to put in force again."""
 
-    version: int = Field(ge=1)
+    version: WholeNumber = Field(ge=1)

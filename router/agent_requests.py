@@ -5,14 +5,32 @@ so a careless client learns its mistake instead of having it guessed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from router.errors import InvalidInput
 from router.json_input import loads_strict
 
 AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema counts 5.0 as an integer, so accept it; "5" and true stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 
 class AgentRequest(BaseModel):
@@ -26,14 +44,14 @@ class PullBody(AgentRequest):
 
     agent: AgentId
     wait: float = Field(default=0, ge=0, le=30)
-    lease_seconds: int = Field(default=300, ge=1, le=3600)
+    lease_seconds: WholeNumber = Field(default=300, ge=1, le=3600)
 
 
 class ClaimBody(AgentRequest):
     """``POST .../claim``: take a ticket whose message came from the pool's queue."""
 
     agent: AgentId
-    lease_seconds: int = Field(default=300, ge=1, le=3600)
+    lease_seconds: WholeNumber = Field(default=300, ge=1, le=3600)
 
 
 class LeaseBody(AgentRequest):
@@ -75,7 +93,7 @@ class EscalateBody(LeaseBody):
 class ExtendBody(LeaseBody):
     """``extend``: the lease then ends ``seconds`` from now (never earlier than before)."""
 
-    seconds: int = Field(ge=1, le=3600)
+    seconds: WholeNumber = Field(ge=1, le=3600)
 
     def argument(self) -> str:
         """The extension in milliseconds."""

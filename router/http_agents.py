@@ -3,7 +3,10 @@ release, escalate or extend it; claim a ticket taken from the pool's queue; pres
 
 Every endpoint needs the scope ``agent:<pool>`` (or ``admin``) and checks it before
 anything else, so another pool's token learns nothing about a ticket. Only the
-holder of a lease (``lease_id``) may act on it; a refusal says why (409).
+holder of a lease (``lease_id``) may act on it; a refusal says why (409). A token
+bound to one agent id pulls, claims and beats presence only as that agent (403
+otherwise) and acts only on leases held by that agent (409 ``not_yours``), even
+given another agent's lease id.
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ from router.agent_requests import (
     parse_body,
     valid_agent,
 )
-from router.assignment import for_pool
-from router.auth import require_pool
+from router.assignment import Viewer, for_pool
+from router.auth import principal, require_pool
 from router.errors import InvalidInput, TransientError
 from router.escalation import Move
-from router.http_util import json_error, json_response
+from router.http_util import json_error, json_response, query_int
 from router.lease_sweeper import DESK, AgentDesk
-from router.masking import mask_ticket
+from router.masking import masker_for
+from router.tokens import POOL_ID
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamR
     async def wrapped(request: web.Request) -> web.StreamResponse:
         pool_id = request.match_info["pool"]
         require_pool(request, pool_id)
+        if not POOL_ID.fullmatch(pool_id):  # only admin gets here with one
+            return json_error(404, "pool", "not a pool id")
         try:
             return await handler(request, request.app[DESK], pool_id)
         except _BadBody as bad:
@@ -88,13 +94,26 @@ def _iso_ms(ms: int) -> str:
     )
 
 
-def _conflict(refusal: Refusal, ticket_id: str, pool_id: str) -> web.Response:
+def _names_pools(request: web.Request, pool_id: str) -> bool:
+    """Whether ``pool_id``'s agents may learn other pools' ids: in-house pools with
+    full access only -- an outsourced or masked pool never learns another's name."""
+    config = request.app[K.CONFIG].value
+    if not config.has_pool(pool_id):
+        return False
+    pool = config.pool(pool_id)
+    return pool.kind == "in_house" and pool.data_access == "full"
+
+
+def _conflict(request: web.Request, refusal: Refusal, ticket_id: str, pool_id: str) -> web.Response:
     reason, detail = refusal.reason, refusal.detail
     if reason == "missing":
         return json_error(404, "ticket_id", f"no ticket {ticket_id!r} in pool {pool_id}")
     extra: dict[str, Any] = {}
     if reason == "moved":
-        message, code, extra = f"the ticket moved to pool {detail}", "moved", {"pool": detail}
+        if _names_pools(request, pool_id):
+            message, code, extra = f"the ticket moved to pool {detail}", "moved", {"pool": detail}
+        else:
+            message, code = "the ticket moved to another pool", "moved"
     elif (reason == "ended" and detail == "expired") or reason == "expired":
         message, code = "your lease expired", "expired"
     elif reason == "ended":
@@ -105,8 +124,35 @@ def _conflict(refusal: Refusal, ticket_id: str, pool_id: str) -> web.Response:
         message, code = "the ticket is already completed", "completed"
     else:
         message, code = f"the ticket is {detail or reason}, not leased", "wrong_state"
-    body = {"error": {"field": None, "message": message, "reason": code, **extra}}
-    return json_response(body, status=409)
+    return json_error(409, None, message, reason=code, **extra)
+
+
+def _not_this_agent(request: web.Request, agent: str) -> web.Response | None:
+    """A 403 when the caller's token is bound to another agent id than ``agent``."""
+    who = principal(request)
+    if who.acts_as(agent):
+        return None
+    return json_error(403, "agent", f"this token acts only as agent {who.agent!r}")
+
+
+async def _held_by_other(
+    request: web.Request, desk: AgentDesk, pool_id: str, ticket_id: str, lease_id: str
+) -> web.Response | None:
+    """For a token bound to an agent: a refusal unless that agent holds the lease.
+
+    Lease ids are unique per grant, so the holder read here is the holder the action
+    that follows will check the same lease id against."""
+    bound = principal(request).agent
+    if bound is None:
+        return None
+    held = await desk.store.act("check", pool_id, ticket_id, lease_id)
+    if isinstance(held, Refusal):
+        desk.metrics.refused.labels(held.reason).inc()
+        return _conflict(request, held, ticket_id, pool_id)
+    if held.agent != bound:
+        desk.metrics.refused.labels("not_yours").inc()
+        return _conflict(request, Refusal("not_yours"), ticket_id, pool_id)
+    return None
 
 
 def _assignment(request: web.Request, pool_id: str, raw: bytes) -> dict[str, Any]:
@@ -115,7 +161,7 @@ def _assignment(request: web.Request, pool_id: str, raw: bytes) -> dict[str, Any
     config = request.app[K.CONFIG].value
     if config.has_pool(pool_id) and config.pool(pool_id).data_access == "masked":
         record["data_access"] = "masked"
-    return for_pool(record, mask_ticket)
+    return for_pool(record, masker_for(request.app[K.SETTINGS].pseudonym_key))
 
 
 def _lease_json(lease: Lease) -> dict[str, Any]:
@@ -162,6 +208,8 @@ async def pull_next(request: web.Request, desk: AgentDesk, pool_id: str) -> web.
     """Lease the pool's most urgent queued ticket (200), waiting up to ``wait`` seconds
     for one; 204 when none came (header ``X-Router-Reason``: empty or at-capacity)."""
     body = await _body(request, PullBody)
+    if (refused := _not_this_agent(request, body.agent)) is not None:
+        return refused
     if _capacity(request, pool_id) is None:
         return json_error(404, "pool", f"no pool {pool_id!r} in the config in force")
     await desk.presence.beat(pool_id, body.agent, "online")
@@ -189,6 +237,8 @@ async def claim(request: web.Request, desk: AgentDesk, pool_id: str) -> web.Stre
     """Lease a ticket whose message came from the pool's queue (same lease as a pull);
     409 if another agent has it or it moved; 429 while the pool is at capacity."""
     body = await _body(request, ClaimBody)
+    if (refused := _not_this_agent(request, body.agent)) is not None:
+        return refused
     ticket_id = request.match_info["ticket_id"]
     capacity = _capacity(request, pool_id)
     if capacity is None:
@@ -203,7 +253,7 @@ async def claim(request: web.Request, desk: AgentDesk, pool_id: str) -> web.Stre
             response = json_error(429, None, f"pool {pool_id} is at capacity; retry later")
             response.headers["Retry-After"] = "5"
             return response
-        return _conflict(got, ticket_id, pool_id)
+        return _conflict(request, got, ticket_id, pool_id)
     if got.lease_id == lease_id:
         desk.metrics.granted.labels(pool_id, "claim").inc()
     return await _deliver(request, desk, pool_id, got)
@@ -215,10 +265,12 @@ def _lease_action(
     async def handle(request: web.Request, desk: AgentDesk, pool_id: str) -> web.StreamResponse:
         body = await _body(request, model)
         ticket_id = request.match_info["ticket_id"]
+        if refused := await _held_by_other(request, desk, pool_id, ticket_id, body.lease_id):
+            return refused
         done = await desk.store.act(action, pool_id, ticket_id, body.lease_id, body.argument())
         if isinstance(done, Refusal):
             desk.metrics.refused.labels(done.reason).inc()
-            return _conflict(done, ticket_id, pool_id)
+            return _conflict(request, done, ticket_id, pool_id)
         desk.metrics.actions.labels(pool_id, action).inc()
         if action in ("release", "complete"):
             # A ticket back in the backlog, or capacity freed: waiting pulls may go on.
@@ -241,22 +293,30 @@ async def escalate(request: web.Request, desk: AgentDesk, pool_id: str) -> web.S
     pool chosen (its queue is told when that is another pool)."""
     body = await _body(request, EscalateBody)
     ticket_id = request.match_info["ticket_id"]
+    if refused := await _held_by_other(request, desk, pool_id, ticket_id, body.lease_id):
+        return refused
     moved = await desk.mover.by_agent(pool_id, ticket_id, body.lease_id, body.reason)
     if isinstance(moved, Refusal):
         desk.metrics.refused.labels(moved.reason).inc()
-        return _conflict(moved, ticket_id, pool_id)
+        return _conflict(request, moved, ticket_id, pool_id)
     desk.metrics.actions.labels(pool_id, "escalate").inc()
-    return json_response(_escalated(ticket_id, moved))
+    return json_response(_escalated(request, pool_id, ticket_id, moved))
 
 
-def _escalated(ticket_id: str, move: Move) -> dict[str, Any]:
+def _escalated(request: web.Request, pool_id: str, ticket_id: str, move: Move) -> dict[str, Any]:
+    # What the escalating pool may see of the new decision (the pool it went to and its
+    # reasons name other pools; a masked pool's copy is masked): one choke point.
+    config = request.app[K.CONFIG].value
+    pool = config.pool(pool_id) if config.has_pool(pool_id) else None
+    viewer = Viewer(pool_id, pool.kind, pool.data_access) if pool else Viewer(pool_id, "", "")
+    view = for_pool(move.record, masker_for(request.app[K.SETTINGS].pseudonym_key), viewer)
     return {
         "ticket_id": ticket_id,
-        "pool": move.pool_id,
+        "pool": view.get("pool_id"),
         "state": "assigned",
         "moved": move.moved,
-        "tier": move.record.get("tier"),
-        "reasons": move.record.get("reasons", []),
+        "tier": view.get("tier"),
+        "reasons": view.get("reasons", []),
     }
 
 
@@ -270,12 +330,7 @@ async def list_assignments(
 ) -> web.StreamResponse:
     """The pool's queued tickets (most urgent first) and its leased and accepted ones,
     for its supervisors: ids, who, until when, no ticket content."""
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        return json_error(400, "limit", "limit must be an integer from 1 to 1000")
+    limit = query_int(request, "limit", 100, 1, 1000)
     queued_count, open_count = await desk.store.counts(pool_id)
     queued, leased = await desk.store.listing(pool_id, limit)
     return json_response(
@@ -331,6 +386,8 @@ async def presence(request: web.Request, desk: AgentDesk, pool_id: str) -> web.S
     agent = request.match_info["agent"]
     if not valid_agent(agent):
         return json_error(400, "agent", "agent ids are 1-128 letters, digits and _.@:+-")
+    if (refused := _not_this_agent(request, agent)) is not None:
+        return refused
     expires = await desk.presence.beat(pool_id, agent, body.status)
     return json_response(
         {"pool": pool_id, "agent": agent, "status": body.status, "expires_at": _iso_ms(expires)}

@@ -2,8 +2,9 @@
 :func:`router.http_util.error_body` -- aiohttp's own 404, 405 and 413 included --
 and bad input is never a 500.
 
-``InvalidInput`` raised by a handler becomes its 4xx; an exception nobody expected
-is logged with its traceback and answered as a JSON 500 that reveals nothing.
+``InvalidInput`` raised by a handler becomes its 4xx, ``TransientError`` (Redis or
+the broker away) a 503; an exception nobody expected is logged with its traceback
+and answered as a JSON 500 that reveals nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from router.errors import InvalidInput
+from router.errors import InvalidInput, TransientError
 from router.http_util import json_error
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except InvalidInput as exc:
         return json_error(exc.status, exc.field or None, exc.problem)
+    except TransientError as exc:
+        log.warning("%s %s: %s", request.method, request.path, exc)
+        response = json_error(503, None, "a dependency is unavailable; retry later")
+        response.headers["Retry-After"] = "1"
+        return response
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return json_error(500, None, "internal error; the service logged it")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 import orjson
 from aiohttp import web
@@ -12,7 +13,7 @@ from router.assignment import for_pool
 from router.auth import principal, require_ingest
 from router.errors import InvalidInput, TransientError
 from router.http_util import json_error, json_response
-from router.masking import mask_ticket
+from router.masking import masker_for
 from router.ticket_schema import parse_ticket
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ async def get_ticket(request: web.Request) -> web.Response:
     the same 403 for another pool's ticket as for an unknown id.
     """
     who = principal(request)
-    ticket_id = request.match_info["ticket_id"]
+    # Tickets are stored under the NFC form of their id (see ticket_schema).
+    ticket_id = unicodedata.normalize("NFC", request.match_info["ticket_id"])
     try:
         stored = await request.app[K.STORE].get(ticket_id)
     except TransientError:
@@ -84,7 +86,7 @@ async def get_ticket(request: web.Request) -> web.Response:
     if not who.allows_ingest():
         if assignment is None or not who.allows_pool(str(assignment["pool_id"])):
             return json_error(403, None, "this token may not read that ticket")
-        assignment = for_pool(assignment, mask_ticket)
+        assignment = for_pool(assignment, masker_for(request.app[K.SETTINGS].pseudonym_key))
     if stored is None or assignment is None:
         return json_error(404, "ticket_id", f"no ticket with id {ticket_id!r}")
     state = "routing" if stored.state == "claimed" else stored.state

@@ -15,7 +15,19 @@ from router.agent_requests import (
     PullBody,
     ReleaseBody,
 )
-from router.openapi_common import AUTH_ERRORS, err, json_body, path_param
+from router.openapi_common import (
+    AGENT_PATTERN,
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    POOL_PATTERN,
+    err,
+    int_query,
+    json_body,
+    path_param,
+    request_body,
+)
+
+_PATTERNS = {"pool": POOL_PATTERN, "agent": AGENT_PATTERN}
 
 _LEASE = {
     "type": "object",
@@ -114,7 +126,7 @@ _POOL_LISTING = {
 }
 _CONFLICT = err(
     "not the lease holder; error.reason: expired, released, completed, escalated, moved "
-    "(error.pool says where to), not_yours or wrong_state"
+    "(error.pool says where to, for in-house full-access pools only), not_yours or wrong_state"
 )
 
 
@@ -127,15 +139,18 @@ def _agent_op(
     """An operation of the agents' API (scope ``agent:<pool>`` or ``admin``)."""
     op: dict[str, Any] = {
         "summary": summary,
-        "parameters": [path_param(p) for p in params],
-        "responses": {**responses, **AUTH_ERRORS, "503": err("state store unavailable")},
+        "parameters": [path_param(p, _PATTERNS.get(p)) for p in params],
+        "responses": {
+            "404": err("not a pool id, or no such pool"),
+            **responses,
+            **AUTH_ERRORS,
+            "403": err("the token lacks the scope agent:<pool>, or is bound to another agent id"),
+            "503": err("state store unavailable"),
+        },
     }
     if body is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body.model_json_schema()}},
-        }
-        op["responses"]["400"] = err("invalid body; error.field names the field")
+        op["requestBody"] = request_body(body.model_json_schema())
+        op["responses"].update(BODY_ERRORS)
     return op
 
 
@@ -155,12 +170,15 @@ def agent_paths() -> dict[str, Any]:
                 **_agent_op(
                     "The pool's backlog and leases, for supervisors (no ticket content)",
                     None,
-                    {"200": json_body(_POOL_LISTING, "backlog and leases")},
+                    {
+                        "200": json_body(_POOL_LISTING, "backlog and leases"),
+                        "400": err("limit is not an integer from 1 to 1000"),
+                    },
                     ("pool",),
                 ),
                 "parameters": [
-                    path_param("pool"),
-                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    path_param("pool", POOL_PATTERN),
+                    int_query("limit", 1, 1000, "how many of each (default 100)"),
                 ],
             }
         },

@@ -17,7 +17,7 @@ from classifiers.timezones import is_valid_timezone
 from router.domain import Customer, Ticket
 from router.errors import InvalidInput
 from router.json_input import check_shape, loads_strict
-from router.masking import contains_card_data
+from router.masking import ticket_has_card
 
 _LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 # Control (Cc), format (Cf: zero-width, bidi overrides), surrogate (Cs) and line or
@@ -160,13 +160,18 @@ def _ticket(data: Any) -> Ticket:
         source=model.source,
         metadata=model.metadata,
         raw=data,
-        flags=content_flags(model.subject, model.body),
+        flags=content_flags(data),
     )
 
 
-def content_flags(subject: str, body: str) -> frozenset[str]:
-    """Facts about the content that restrict where a ticket may go (rules match them)."""
-    if contains_card_data(subject) or contains_card_data(body):
+def content_flags(raw: dict[str, Any]) -> frozenset[str]:
+    """Facts about the content that restrict where a ticket may go (rules match them).
+
+    ``contains_card_data``: the masking detector finds a card number anywhere in the
+    ticket -- any field, key or nested value, walked exactly as masking walks it -- or
+    in its id (see ``router.masking.ticket_has_card``).
+    """
+    if ticket_has_card(raw):
         return frozenset({"contains_card_data"})
     return frozenset()
 
