@@ -1,17 +1,13 @@
-"""Planted personal data for the data-protection tests, and the oracle that finds it.
+"""Planted personal data for the data-protection tests.
 
 An :class:`Item` is one piece of personal data as a ticket would carry it
-(``written``) with what must not survive masking: ``secrets`` (the value itself,
-searched after Unicode NFKC, zero-width characters removed, case folded and common
-``@``/``.`` obfuscations undone), ``digits`` (no ``DIGIT_WINDOW`` consecutive digits of
-them may survive, separators between them ignored) and ``compact`` (letters and
-digits that must not survive with the separators removed). Every format is built
-from a seeded ``random.Random``, so the same seed gives the same items; checked
-numbers (cards, IBANs, CPF, SSN, DNI, codice fiscale) are valid by their own check
-digits, so a masker that verifies them has no excuse.
-
-:func:`leaks` searches a whole delivered document (every key and value, numbers
-included, as ``orjson`` serialises it) for one item. Placing items in tickets is
+(``written``) with what must not survive masking: ``secrets`` (the value itself),
+``digits`` (no ``DIGIT_WINDOW`` consecutive digits of them may survive) and
+``compact`` (letters and digits that must not survive, separators ignored);
+``tests.pii_oracle`` searches documents for them. Every format is built from a
+seeded ``random.Random``, so the same seed gives the same items; checked numbers
+(cards, IBANs, CPF, SSN, DNI, NIE, codice fiscale) are valid by their own check
+digits, so a masker that verifies them has no excuse. Placing items in tickets is
 ``tests.pii_tickets``.
 """
 
@@ -21,11 +17,9 @@ import ipaddress
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
 from stdnum import iban, luhn
 from stdnum.br import cpf
 from stdnum.es import dni, nie
@@ -37,7 +31,23 @@ ZWSP = "\u200b"
 NBSP = "\u00a0"
 THIN = "\u2009"
 NNBSP = "\u202f"
+LRM = "\u200e"
+SOFT_HYPHEN = "\u00ad"
 JSON_SAFE_INT = 2**53
+# Decimal digits of other scripts and Unicode blocks: the zero of each.
+SCRIPT_ZEROS = {"fullwidth": 0xFF10, "arabic-indic": 0x0660, "devanagari": 0x0966,
+                "math-bold": 0x1D7CE}  # fmt: skip
+
+
+def ascii_digits(text: str) -> str:
+    """The decimal digits of ``text`` (any script) as ASCII digits."""
+    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
+
+
+def in_script(text: str, script: str) -> str:
+    """``text`` with its ASCII digits written in ``script`` (a key of SCRIPT_ZEROS)."""
+    zero = SCRIPT_ZEROS[script]
+    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,77 +61,6 @@ class Item:
     digits: tuple[str, ...] = ()
     compact: tuple[str, ...] = ()
     number: int | None = None  # the item as a JSON number, when it is one
-
-
-# --- the oracle -----------------------------------------------------------------
-
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
-# Inside one string, what people put between the groups of a number.
-# Not "*", "#" or "x": those are what a masker writes instead of digits.
-_SEPARATORS = re.compile(r"[\s\-./()_,+~|:'\"\\]+")
-_AT = re.compile(r"\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|%40|\s+@\s+")
-_DOT = re.compile(r"\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+|%2e")
-
-
-def normalise(text: str) -> str:
-    """NFKC (fullwidth digits, no-break spaces), no zero-width characters, case folded."""
-    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).casefold()
-
-
-def deobfuscate(text: str) -> str:
-    """``john at example dot com``, ``ana%40example.com``: written back with ``@`` and ``.``."""
-    return _DOT.sub(".", _AT.sub("@", text))
-
-
-def squeeze(text: str) -> str:
-    """A normalised string with every separator removed: ``4111.1111`` -> ``41111111``."""
-    return _SEPARATORS.sub("", text)
-
-
-def leaves(document: Any) -> Iterator[str]:
-    """Every key and scalar of the JSON form of ``document``, as text."""
-    stack = [orjson.loads(orjson.dumps(document))]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
-                yield str(key)
-                stack.append(item)
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif value is not None and not isinstance(value, bool):
-            yield str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Views:
-    """A delivered document, prepared once for searching many items."""
-
-    text: str
-    plain: str
-    squeezed: str
-
-    @classmethod
-    def of(cls, document: Any) -> Views:
-        """The views of ``document``; strings stay apart (NUL between them)."""
-        parts = [normalise(leaf) for leaf in leaves(document)]
-        text = "\0".join(parts)
-        return cls(text, deobfuscate(text), "\0".join(squeeze(p) for p in parts))
-
-
-def fragments(item: Item) -> list[tuple[str, str]]:
-    """(view, needle) pairs: any one found in a delivered document is a leak."""
-    out = [("plain", deobfuscate(normalise(s))) for s in item.secrets]
-    for digits in item.digits:
-        size = min(DIGIT_WINDOW, len(digits))
-        out.extend(("squeezed", digits[i : i + size]) for i in range(len(digits) - size + 1))
-    out.extend(("squeezed", squeeze(normalise(c))) for c in item.compact)
-    return list(dict.fromkeys(out))
-
-
-def leaks(views: Views, item: Item) -> list[str]:
-    """The fragments of ``item`` found in the document (empty: nothing in clear)."""
-    return [needle for view, needle in fragments(item) if needle in getattr(views, view)]
 
 
 # --- the formats ----------------------------------------------------------------
@@ -164,7 +103,15 @@ def _emails(rng: random.Random, variant: str) -> Item:
         "zw": f"{local[:3]}{ZWSP}{local[3:]}{ZWSP}@{ZWSP}{domain}",
         "fullwidth": f"{local}\uff20{domain.replace('.', chr(0xFF0E))}",
         "mailto": f"<mailto:{local}@{domain}>",
+        "spaced": f"{local} @ {domain.replace('.', ' . ')}",
+        "html-entity": f"{local}&#64;{domain}",
+        "json-escaped": f"{local}\\u0040{domain}",
+        "bidi": f"{local}{LRM}@{LRM}{domain}",
+        "html-tags": f"{local}<span>@</span>{domain}",
     }.get(variant)
+    if variant == "plus-tag":
+        local = f"{local}+billing"
+        written = f"{local}@{domain}"
     if variant == "intl":
         local, domain = rng.choice(INTL)
         local = f"{local}{rng.randint(10, 99)}"
@@ -174,7 +121,7 @@ def _emails(rng: random.Random, variant: str) -> Item:
 
 
 def _phone(fmt: str, written: str, *numbers: str) -> Item:
-    digits = tuple(re.sub(r"\D", "", unicodedata.normalize("NFKC", n)) for n in numbers)
+    digits = tuple(ascii_digits(n) for n in numbers)
     plain = digits[0] if len(digits) == 1 and written.lstrip("+").isdigit() else None
     number = int(plain) if plain and plain[0] != "0" else None
     return Item("phone", fmt, written, (written,), digits, number=number)
@@ -189,23 +136,32 @@ def _phones(rng: random.Random, variant: str) -> Item:
     if variant == "known-case":
         # A property test's find: the second number lost only its first group.
         return _phone(fmt, "011-3079424) 091 9179386", "011-3079424", "091 9179386")
+    # Every digit after the country code and trunk prefix is drawn: two plants of one
+    # format share no run of seven digits, so a leak is counted against the right one.
     a, b, c = d(4), d(4), d(3)
+    london, us = f"2{d(1)} {d(4)}", f"{rng.randint(201, 989)} {rng.randint(201, 989)}"
     written = {
-        "e164": f"+44207946{a}",
-        "e164-spaced": f"+44 20 7946 {a}",
-        "uk-national": f"020 7946 {a}",
-        "uk-mobile": f"07700 900{c}",
-        "us-parens": f"(415) 555-{a}",
-        "us-dots": f"415.555.{a}",
-        "us-one": f"1-800-555-{a}",
+        "e164": f"+44{london.replace(' ', '')}{a}",
+        "e164-spaced": f"+44 {london} {a}",
+        "uk-national": f"0{london} {a}",
+        "uk-mobile": f"07{c} {d(6)}",
+        "us-parens": f"({us[:3]}) {us[4:]}-{a}",
+        "us-dots": f"{us.replace(' ', '.')}.{a}",
+        "us-one": f"1-{us.replace(' ', '-')}-{a}",
         "de": rng.choice((f"030 {a}{b}", f"+49 (0)30 {a} {b}", f"0170/{d(7)}")),
         "fr": rng.choice((f"01 {d(2)} {d(2)} {d(2)} {d(2)}", f"+33 6 {d(2)} {d(2)} {d(2)} {d(2)}")),
         "br": rng.choice((f"(11) 9{a}-{b}", f"+55 11 9{a} {b}", f"+55 (21) 9{a}-{b}")),
         "in": rng.choice((f"+91 98{c} {d(5)}", f"098{c} {d(5)}", f"+91-98{d(8)}")),
-        "intl-00": f"0044 20 7946 {a}",
-        "nbsp": f"+44{NBSP}20{NBSP}7946{NBSP}{a}",
-        "fullwidth": "".join(chr(0xFF10 + int(x)) if x.isdigit() else x for x in f"020 7946 {a}"),
-        "ext": f"+1 212 555 {a} ext. {c}",
+        "intl-00": f"0044 {london} {a}",
+        "nbsp": f"+44 {london} {a}".replace(" ", NBSP),
+        "fullwidth": in_script(f"0{london} {a}", "fullwidth"),
+        "arabic-indic": in_script(f"0{london} {a}", "arabic-indic"),
+        "devanagari": in_script(f"+91 98{c} {d(5)}", "devanagari"),
+        "tel-uri": f"tel:+44-{london.replace(' ', '-')}-{a}",
+        "dotted-intl": f"+44.{london.replace(' ', '.')}.{a}",
+        "html-nbsp": f"+44 {london} {a}".replace(" ", "&nbsp;"),
+        "digit-by-digit": " ".join(f"0{london}{a}".replace(" ", "")),
+        "ext": f"+1 {us} {a} ext. {c}",
     }[variant]
     return _phone(fmt, written, written.split(" ext.")[0])
 
@@ -221,9 +177,12 @@ CARD_BRANDS: dict[str, tuple[tuple[str, ...], int]] = {
 }
 CARD_SEPARATORS = {
     "bare": "", "spaces": " ", "dashes": "-", "dots": ".", "nbsp": NBSP, "thin": THIN,
-    "nnbsp": NNBSP, "slashes": "/", "zwsp": ZWSP, "space-dash": " - ",
+    "nnbsp": NNBSP, "slashes": "/", "zwsp": ZWSP, "space-dash": " - ", "newlines": "\n",
+    "tabs": "\t", "url-encoded": "%20", "soft-hyphen": SOFT_HYPHEN, "bidi": LRM,
+    "html-nbsp": "&nbsp;", "html-spans": "</span><span>",
 }  # fmt: skip
-CARD_VARIANTS = (*CARD_SEPARATORS, "fullwidth", "fullwidth-spaces", "grouped")
+CARD_VARIANTS = (*CARD_SEPARATORS, "fullwidth", "fullwidth-spaces", "arabic-indic", "devanagari",
+                 "math-bold", "combining", "mixed", "digit-by-digit", "grouped")  # fmt: skip
 
 
 def card_number(rng: random.Random, brand: str) -> str:
@@ -252,9 +211,20 @@ def write_card(number: str, variant: str) -> str:
     if variant == "grouped":  # 4-6-4 / 4-6-5 even for 16 digits ("4111 111111 111111")
         groups = [number[:4], number[4:10], number[10:]]
         return " ".join(groups)
-    if variant.startswith("fullwidth"):
-        wide = "".join(chr(0xFF10 + int(x)) for x in number)
-        return wide if variant == "fullwidth" else " ".join(card_groups(wide))
+    if variant == "fullwidth":
+        return in_script(number, "fullwidth")
+    if variant in SCRIPT_ZEROS or variant == "fullwidth-spaces":
+        return in_script(" ".join(groups), variant.removesuffix("-spaces"))
+    if variant == "combining":  # every digit underlined with U+0332
+        return " ".join("".join(c + "\u0332" for c in g) for g in groups)
+    if variant == "digit-by-digit":  # a voice transcript: "four one one one ..." as digits
+        return " ".join(number)
+    if variant == "html-spans":  # rendered as one run of digits
+        return "<span>" + "</span><span>".join(groups) + "</span>"
+    if variant == "mixed":
+        return "".join(
+            g + (" -."[i % 3] if i < len(groups) - 1 else "") for i, g in enumerate(groups)
+        )
     return CARD_SEPARATORS[variant].join(groups)
 
 
@@ -309,6 +279,8 @@ def _ibans(rng: random.Random, variant: str) -> Item:
         "lower": number.lower(),
         "lower-spaces": " ".join(groups).lower(),
         "nbsp": NBSP.join(groups),
+        "mixed-case": " ".join(groups).capitalize(),
+        "newlines": "\n".join(" ".join(groups[i : i + 3]) for i in range(0, len(groups), 3)),
     }[variant_of]
     runs = tuple(r for r in re.findall(r"\d+", number[4:]) if len(r) >= DIGIT_WINDOW)
     return Item("iban", f"iban/{variant}", written, (written,), runs, (number,))
@@ -373,6 +345,7 @@ def _ips(rng: random.Random, variant: str) -> Item:
     written, secret = {
         "ipv4": (v4, v4),
         "ipv4-port": (f"{v4}:{rng.randint(1024, 65535)}", v4),
+        "ipv4-mapped": (f"::ffff:{v4}", v4),
         "ipv6": (v6, v6),
         "ipv6-upper-brackets": (f"[{v6.upper()}]:443", v6),
         "ipv6-full": (ipaddress.IPv6Address(v6).exploded, ipaddress.IPv6Address(v6).exploded),
@@ -382,16 +355,19 @@ def _ips(rng: random.Random, variant: str) -> Item:
 
 _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] = {
     "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
-                        "fullwidth", "mailto")),
+                        "fullwidth", "mailto", "spaced", "html-entity", "json-escaped", "bidi",
+                        "plus-tag", "html-tags")),
     "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
                         "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
-                        "fullwidth", "ext", "known-case")),
+                        "fullwidth", "arabic-indic", "devanagari", "tel-uri", "dotted-intl",
+                        "html-nbsp", "digit-by-digit", "ext", "known-case")),
     "card": (_cards, CARD_VARIANTS),
-    "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp", "known")),
+    "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp",
+                      "mixed-case", "newlines", "known")),
     "id": (_national, ("ssn-dashes", "ssn-spaces", "ssn-labelled", "cpf-dotted", "cpf-bare",
                        "nino-compact", "nino-example", "nino-spaced", "es-dni", "es-nie",
                        "it-cf")),
-    "ip": (_ips, ("ipv4", "ipv4-port", "ipv6", "ipv6-upper-brackets", "ipv6-full")),
+    "ip": (_ips, ("ipv4", "ipv4-port", "ipv4-mapped", "ipv6", "ipv6-upper-brackets", "ipv6-full")),
 }  # fmt: skip
 FORMATS: tuple[str, ...] = tuple(f"{k}/{v}" for k, (_, vs) in _KINDS.items() for v in vs)
 

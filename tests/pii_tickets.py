@@ -3,14 +3,17 @@
 A careless helpdesk integration copies whatever it has into whatever field is
 free: the customer's e-mail into ``customer.id``, a card number into a tag, the
 caller's number into ``source``, a CRM export into metadata (values, keys, lists,
-numbers, six levels deep) or into top-level fields the router does not know.
+numbers and floats, six levels deep, a card split into its groups, a base64 MIME
+part) or into top-level fields the router does not know.
 :func:`planted_tickets` spreads the formats of ``tests.pii_plants`` over all of
 these locations, in sentences of several scripts, deterministically from a seed.
 """
 
 from __future__ import annotations
 
+import base64
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,9 +24,12 @@ LOCATIONS = (
     "subject", "body", "customer.email", "customer.phone", "customer.id", "customer.plan",
     "customer.extra", "source", "tags", "metadata.depth1", "metadata.depth2",
     "metadata.depth3", "metadata.depth4", "metadata.depth5", "metadata.depth6",
-    "metadata.key", "metadata.list", "metadata.number", "unknown.value", "unknown.key",
+    "customer.region", "metadata.key", "metadata.deep-key", "metadata.list", "metadata.split",
+    "metadata.split-fields", "metadata.number", "metadata.float", "metadata.base64",
+    "unknown.value", "unknown.key", "unknown.nested",
 )  # fmt: skip
 PLAN_MAX = 64
+REGION_MAX = 32
 SOURCE_MAX = 128
 
 # Sentences around the item; CJK ones glue it to the characters on both sides.
@@ -42,6 +48,16 @@ SENTENCES = (
 )
 COUNTRIES = (None, "US", "GB", "DE", "FR", "BR", "IN", "ES", "IT", "JP")
 EXTRA_KEYS = ("account_ref", "notes", "secondary_contact", "billing_ref", "external_id", "crm")
+# A number typed into one box per group (card forms do this) arrives as a list of groups.
+_GROUP_SEPARATORS = re.compile(r"[\s\-./\u00a0\u2009\u202f]+")
+SPLIT_KINDS = frozenset({"card", "phone", "iban", "ssn", "cpf"})
+
+
+def split_groups(item: Item) -> list[str]:
+    """The groups of ``item`` as separate strings (one group: not splittable)."""
+    if "<" in item.written or "&" in item.written:
+        return [item.written]  # HTML: its groups are not plain text
+    return [g for g in _GROUP_SEPARATORS.split(item.written) if g]
 
 
 @dataclass
@@ -58,8 +74,12 @@ def compatible(item: Item, location: str) -> bool:
         return item.kind == "email"
     if location == "customer.phone":
         return item.kind == "phone"
-    if location == "metadata.number":
+    if location in ("metadata.number", "metadata.float"):
         return item.number is not None
+    if location in ("metadata.split", "metadata.split-fields"):
+        return item.kind in SPLIT_KINDS and len(split_groups(item)) > 1
+    if location == "customer.region":
+        return len(item.written) <= REGION_MAX
     if location == "customer.plan":
         return len(item.written) + len("pro ") <= PLAN_MAX
     if location == "source":
@@ -102,6 +122,8 @@ def place(raw: dict[str, Any], item: Item, location: str, rng: random.Random, n:
         raw["body"] += "\n" + sentence
     elif location in ("customer.email", "customer.phone", "customer.id"):
         customer[location.split(".")[1]] = item.written
+    elif location == "customer.region":
+        customer["region"] = item.written
     elif location == "customer.plan":
         customer["plan"] = "pro " + item.written
     elif location == "customer.extra":
@@ -117,18 +139,39 @@ def place(raw: dict[str, Any], item: Item, location: str, rng: random.Random, n:
         metadata[item.written] = "requester"
     elif location == "metadata.list":
         metadata[f"history{n}"] = ["opened via portal", [sentence], {"step": n}]
+    elif location == "metadata.deep-key":
+        metadata[f"crm{n}"] = {"contacts": {"by_value": {item.written: {"verified": True}}}}
+    elif location == "metadata.split":
+        metadata[f"parts{n}"] = split_groups(item)
+    elif location == "metadata.split-fields":  # one form field per group
+        metadata[f"form{n}"] = {f"cc_{k}": g for k, g in enumerate(split_groups(item), 1)}
+    elif location == "metadata.base64":  # a raw MIME part, as mail integrations pass it on
+        metadata[f"mime{n}"] = base64.b64encode(sentence.encode()).decode()
     elif location == "metadata.number":
         metadata[f"ref{n}"] = item.number
+    elif location == "metadata.float":
+        metadata[f"amount{n}"] = float(item.number or 0)
     elif location == "unknown.value":
         raw[f"x_crm_note{n}"] = sentence
     elif location == "unknown.key":
         raw[item.written] = "requester"
+    elif location == "unknown.nested":
+        raw[f"x_profile{n}"] = {"contact": [{"value": sentence}], "n": n}
     else:
         raise ValueError(f"unknown location {location!r}")
 
 
 # One item per ticket in these: the field holds one value.
-_SINGLE = frozenset({"customer.email", "customer.phone", "customer.id", "customer.plan", "source"})
+_SINGLE = frozenset(
+    {
+        "customer.email",
+        "customer.phone",
+        "customer.id",
+        "customer.plan",
+        "customer.region",
+        "source",
+    }
+)
 
 
 def pairs(rng: random.Random) -> Iterator[tuple[str, str]]:

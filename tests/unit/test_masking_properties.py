@@ -29,7 +29,8 @@ from router.masking import Masker, mask_text, mask_ticket
 from router.policy import decide
 from router.ticket_schema import ticket_from_object
 from tests.dp_config import ESCALATION_TARGET, MASKED, dp_config, foreign_names
-from tests.pii_plants import FORMATS, Item, Views, leaks, plant
+from tests.pii_oracle import Views, leaks
+from tests.pii_plants import FORMATS, Item, card_item, plant
 from tests.pii_tickets import LOCATIONS, PlantedTicket, base_ticket, compatible, place
 
 SEEDS = st.integers(0, 2**32 - 1)
@@ -63,12 +64,21 @@ def planted(draw: st.DrawFn, max_items: int = 6) -> PlantedTicket:
     return out
 
 
-def known_case(location: str) -> PlantedTicket:
-    """The ``091 9179386`` find, at ``location``."""
-    out = PlantedTicket(base_ticket(random.Random(0), "T-1"))
-    item = plant("phone/known-case", 0)
-    place(out.ticket, item, location, random.Random(0), 0)
+def single(fmt: str, location: str, seed: int = 0) -> PlantedTicket:
+    """One item of ``fmt`` at ``location`` (for the explicit examples)."""
+    out = PlantedTicket(base_ticket(random.Random(seed), "T-1"))
+    item = plant(fmt, seed)
+    place(out.ticket, item, location, random.Random(seed), 0)
     out.placed.append((item, location))
+    return out
+
+
+def glued_to_cjk() -> PlantedTicket:
+    """A card written between Chinese characters, no space on either side."""
+    out = PlantedTicket(base_ticket(random.Random(0), "T-1"))
+    item = card_item("4132493501046288", "space-dash")
+    out.ticket["subject"] += f" 我的信息是{item.written}，请帮忙处理。"
+    out.placed.append((item, "subject"))
     return out
 
 
@@ -96,10 +106,22 @@ def test_the_oracle_sees_every_item_unmasked_and_nothing_in_the_carrier() -> Non
 
 @settings(max_examples=300, deadline=None)
 @given(planted())
-@example(known_case("body"))
-@example(known_case("subject"))
-@example(known_case("customer.phone"))
-@example(known_case("metadata.depth3"))
+@example(single("phone/known-case", "body"))  # once "[phone] 9179386"
+@example(single("phone/known-case", "subject"))
+@example(single("phone/known-case", "customer.phone"))
+@example(single("phone/known-case", "metadata.depth3"))
+@example(single("card/spaces", "subject", 3))
+@example(glued_to_cjk())  # once "4132 - 4935 - [phone]"
+@example(single("card/newlines", "tags", 1))
+@example(single("card/dashes", "metadata.split", 2))
+@example(single("phone/arabic-indic", "unknown.nested", 4))
+@example(single("ip/ipv6-full", "source", 5))
+@example(single("email/html-tags", "metadata.depth1"))
+@example(single("card/html-spans", "unknown.nested"))
+@example(single("iban/newlines", "unknown.key"))
+@example(single("card/spaces", "metadata.split-fields"))
+@example(single("phone/uk-national", "metadata.split-fields"))
+@example(single("email/plain", "metadata.base64"))
 def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
     before = copy.deepcopy(case.ticket)
     masked = mask_ticket(case.ticket)
@@ -180,7 +202,7 @@ def test_a_masked_pool_gets_nothing_in_clear_and_no_other_pool(case: PlantedTick
 @given(planted(max_items=2), st.lists(st.tuples(st.sampled_from(FORMATS), SEEDS), min_size=3,
                                       max_size=3))  # fmt: skip
 @example(
-    known_case("body"),
+    single("phone/known-case", "body"),
     [("email/plain", 1), ("card/spaces", 2), ("phone/known-case", 0)],
 )
 def test_an_escalation_reason_reaches_the_next_masked_pool_masked(
