@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -84,6 +85,11 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamR
 
     wrapped.__doc__ = handler.__doc__
     return wrapped
+
+
+def _ticket_id(request: web.Request) -> str:
+    # Tickets are stored under the NFC form of their id (see ticket_schema).
+    return unicodedata.normalize("NFC", request.match_info["ticket_id"])
 
 
 def _iso_ms(ms: int) -> str:
@@ -239,7 +245,7 @@ async def claim(request: web.Request, desk: AgentDesk, pool_id: str) -> web.Stre
     body = await _body(request, ClaimBody)
     if (refused := _not_this_agent(request, body.agent)) is not None:
         return refused
-    ticket_id = request.match_info["ticket_id"]
+    ticket_id = _ticket_id(request)
     capacity = _capacity(request, pool_id)
     if capacity is None:
         return json_error(404, "pool", f"no pool {pool_id!r} in the config in force")
@@ -264,7 +270,7 @@ def _lease_action(
 ) -> Handler:
     async def handle(request: web.Request, desk: AgentDesk, pool_id: str) -> web.StreamResponse:
         body = await _body(request, model)
-        ticket_id = request.match_info["ticket_id"]
+        ticket_id = _ticket_id(request)
         if refused := await _held_by_other(request, desk, pool_id, ticket_id, body.lease_id):
             return refused
         done = await desk.store.act(action, pool_id, ticket_id, body.lease_id, body.argument())
@@ -292,7 +298,7 @@ async def escalate(request: web.Request, desk: AgentDesk, pool_id: str) -> web.S
     """The lease holder hands the ticket to tier 2: decided again and queued in the
     pool chosen (its queue is told when that is another pool)."""
     body = await _body(request, EscalateBody)
-    ticket_id = request.match_info["ticket_id"]
+    ticket_id = _ticket_id(request)
     if refused := await _held_by_other(request, desk, pool_id, ticket_id, body.lease_id):
         return refused
     moved = await desk.mover.by_agent(pool_id, ticket_id, body.lease_id, body.reason)
