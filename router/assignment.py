@@ -24,6 +24,9 @@ SCHEMA_VERSION = 1
 #: What :func:`for_pool` masks with (a :class:`router.masking.Masker`).
 MaskFn = Masker
 OTHER_POOL = "[other pool]"
+_ROUTER_SHAPE = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)|[a-z][a-z0-9_]{0,31}"
+)
 
 # Router-made fields a masked or outsourced pool's copy carries (strings masked and
 # other pools' names redacted all the same); every other field of the record, known
@@ -149,7 +152,9 @@ def for_pool(
 
     def plain(value: Any) -> Any:
         if isinstance(value, str):
-            return text(value)
+            # Router-made times and tokens ("2026-03-04T12:30:00Z", "tier1") hold
+            # nothing personal; anything else is scanned.
+            return redact(value) if _ROUTER_SHAPE.fullmatch(value) else text(value)
         if isinstance(value, Mapping):
             return {text(str(k)): plain(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -209,5 +214,9 @@ def _pool_redactor(pools: Iterable[str]) -> Callable[[str], str]:
     ids = sorted((p for p in pools if p), key=len, reverse=True)
     if not ids:
         return lambda value: value
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ids)) + r")(?![\w-])")
+    # Bounded by letters and digits only: an id inside a longer token is still named
+    # ("rule acme-first-then-rival-full").
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9])"
+    )
     return lambda value: pattern.sub(OTHER_POOL, value)

@@ -187,9 +187,9 @@ class _Walk:
         return REDACTED  # not JSON: nothing we know how to check
 
     def joined(self, masked: list[Any], original: Sequence[Any]) -> list[Any]:
-        """Items that hold personal data only together ("4111", "1111", "1111", "1111"):
-        the scalar items are scanned joined by spaces too, and every item a finding
-        touches is replaced whole by its token."""
+        """Items (of a list, or the values of an object) that hold personal data only
+        together ("4111", "1111", "1111", "1111"): the scalar items are scanned joined
+        by spaces too, and every item a finding spans is replaced whole by its token."""
         scalars = [
             (i, str(item))
             for i, item in enumerate(original)
@@ -206,10 +206,11 @@ class _Walk:
             self.kinds.add(finding.kind)
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
-            if first == last:
-                continue  # within one item: masked as that item already
-            for k in range(first, last + 1):
-                masked[scalars[k][0]] = f"[{finding.kind}]"
+            touched = [scalars[k][0] for k in range(first, last + 1)]
+            if len(touched) < 2 or any(masked[i] != original[i] for i in touched):
+                continue  # within one item, or explained by an item masked on its own
+            for i in touched:
+                masked[i] = f"[{finding.kind}]"
         return masked
 
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, Any]:
@@ -224,6 +225,11 @@ class _Walk:
             if kind is not None and item not in (None, "", [], {}):
                 value = f"[{kind}]"  # scanned all the same, so its kinds are reported
             out[masked_key] = value
+        if len(out) > 1:
+            # A number split over fields ({"cc1": "4111", "cc2": "1111", ...}).
+            keys = list(out)
+            values = self.joined([out[k] for k in keys], list(obj.values()))
+            out = dict(zip(keys, values, strict=True))
         return out
 
 

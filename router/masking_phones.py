@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 
 import phonenumbers
 
+from router.pii_digits import is_date
+
 Span = tuple[int, int]
 
 MIN_DIGITS = 7
@@ -47,7 +49,10 @@ _DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](
 _BLOCKS = re.compile(
     r"\d(?<![\d+(./-]\d)\d{3,5}([ -])\d{4,6}(?:\1\d{4,6}){1,3}(?![\d)./-]|[ -]\d{4})"
 )
-_BARE_LONG = re.compile(r"(?<![\d+])\d{13,19}(?![\d])")
+_BARE_LONG = re.compile(r"\d(?<![\d+]\d)\d{12,18}(?!\d)")
+# What libphonenumber is given: digit groups joined by phone punctuation, with a
+# leading "+" or "(" and a few characters around them for its own context checks.
+_WINDOW = re.compile(r"[+(]?\d(?:[\d \t().\-/]{0,3}\d)*\)?")
 _NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"\w", re.ASCII)
 _LETTER = re.compile(r"[A-Za-z]")
@@ -64,17 +69,43 @@ def known_regions(candidates: Iterable[str | None]) -> tuple[str, ...]:
 
 
 def phone_spans(text: str, regions: Sequence[str] = ()) -> list[Span]:
-    """Spans of phone numbers in ``text``: libphonenumber for each region, then by shape."""
+    """Spans of phone numbers in ``text``: libphonenumber for each region, then by shape.
+
+    libphonenumber reads only the windows that can hold a number worth masking: digit
+    groups with seven digits or more, or five or more after a "+". A shorter number
+    without "+" is an order number or a quantity and stays readable (in Germany
+    "12345" is a possible local number, and masking every five-digit number would
+    hide every order number). Reading windows instead of the whole text also keeps
+    libphonenumber's cost off text without numbers.
+    """
     blocks = block_number_spans(text)
     found: list[Span] = []
     scan = text
+    windows = [w for w in _WINDOW.finditer(text) if _worth_reading(w.group())]
     for region in known_regions(regions) or (None,):
-        spans = [s for s in libphonenumber_spans(scan, region) if not _overlaps(s, blocks)]
+        spans: list[Span] = []
+        for window in windows:
+            if region is None and "+" not in window.group():
+                continue  # without a region libphonenumber reads "+" numbers only
+            # A few characters either side: libphonenumber (and _inside_word) look at them.
+            start, end = max(window.start() - 3, 0), window.end() + 3
+            spans.extend(
+                (start + s, start + e)
+                for s, e in libphonenumber_spans(scan[start:end], region)
+                if not _overlaps((start + s, start + e), blocks)
+            )
         found.extend(spans)
         # Blank what is found (same length, so spans stay valid) for the next pass.
         scan = _blank(scan, spans)
     found.extend(fallback_spans(_blank(scan, blocks)))
     return found
+
+
+def _worth_reading(window: str) -> bool:
+    if is_date(window.strip("()")):
+        return False
+    digits = _digits(window)
+    return digits >= MIN_DIGITS or (digits >= 5 and window.lstrip("(").startswith("+"))
 
 
 def block_number_spans(text: str) -> list[Span]:

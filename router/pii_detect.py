@@ -22,6 +22,8 @@ Pipeline, per string:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from router import masking_numbers as numbers
 from router import masking_phones as phones
 from router import pii_digits as digits
-from router.pii_normalise import normalise
+from router.pii_normalise import changes, normalise
 
 __all__ = ["KINDS", "Finding", "contains_card_data", "find_pii"]
 
@@ -37,8 +39,10 @@ Span = tuple[int, int]
 
 # Local part and domain as RFC 5322 allows in practice; \w admits internationalised
 # addresses. A domain without a dot ("ana@localhost") or an address literal
-# ("ana@[10.0.0.1]") still has a personal local part. The look-behind keeps it linear.
-_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@(?:\[[0-9A-Fa-f:.]+\]|[\w-]+(?:\.[\w-]+)*)")
+# ("ana@[10.0.0.1]") still has a personal local part.
+_DOMAIN = re.compile(r"@(?:\[[0-9A-Fa-f:.]+\]|[\w-]+(?:\.[\w-]+)*)")
+_LOCAL = re.compile(r"[\w.+'-]+\Z")
+_LOCAL_MAX = 256
 
 # Blanks: not a digit, letter, separator or space, so nothing found later starts,
 # ends or continues inside one. (NUL cannot survive normalisation.)
@@ -46,7 +50,19 @@ _BLANK = "\x00"
 
 
 def _email_spans(text: str) -> list[Span]:
-    return [m.span() for m in _EMAIL.finditer(text)] if "@" in text else []
+    # From each "@": the domain forward, the local part backward (a pattern that
+    # starts with the local part would be tried at every letter of the text).
+    spans: list[Span] = []
+    if "@" not in text:
+        return spans
+    pos = 0
+    for domain in _DOMAIN.finditer(text):
+        at = domain.start()
+        local = _LOCAL.search(text, max(pos, at - _LOCAL_MAX), at)
+        if local is not None and domain.end() > at + 1:
+            spans.append((local.start(), domain.end()))
+            pos = domain.end()
+    return spans
 
 
 _Finder = Callable[[str], list[Span]]
@@ -63,7 +79,10 @@ _CHECKED: tuple[tuple[str, _Finder], ...] = (
 )
 #: Every kind :func:`find_pii` reports.
 KINDS = (*(kind for kind, _ in _CHECKED), "phone", "number")
-_INTERESTING = re.compile(r"[\d@%&\\]|[^\x00-\x7f]|(?i:\bat\b|\bdot\b)")
+# What any finder needs: a digit, "@" or a spelling of it, or "::" (an IPv6 address
+# can be all letters: "fe::ab"); otherwise only a character the normaliser rewrites
+# (a fullwidth digit) can make one.
+_INTERESTING = re.compile(r"[\d@%&\\<]|::|(?i:\bat\b|\bdot\b)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +92,9 @@ class Finding:
     kind: str
     start: int
     end: int
+
+
+_Found = tuple[int, int, str]
 
 
 def _blank(text: str, spans: Sequence[Span]) -> str:
@@ -89,7 +111,40 @@ def _blank(text: str, spans: Sequence[Span]) -> str:
     return "".join(parts)
 
 
-def find_pii(text: str, regions: Sequence[str] = (), *, until: str | None = None) -> list[Finding]:
+# Base64 (standard or URL-safe) of at least 12 bytes: an integration that encodes a
+# value ("a2VuamkuaGFkZGFk...") hides nothing from a reader who decodes it.
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_MAX_DEPTH = 2
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _encoded(scan: str, regions: Sequence[str], until: str | None, depth: int) -> list[_Found]:
+    """Base64 tokens whose decoded text holds personal data, as that data's kind
+    (``card`` first when a card is among it, so the card flag sees it)."""
+    found: list[_Found] = []
+    if depth >= _MAX_DEPTH:
+        return found
+    for match in _BASE64.finditer(scan):
+        token = match.group().rstrip("=")
+        try:
+            raw = base64.b64decode(
+                token.replace("-", "+").replace("_", "/") + "=" * (-len(token) % 4), validate=True
+            )
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if _BINARY.search(decoded):
+            continue  # bytes, not text (no-break and invisible characters are text)
+        inner = {f.kind for f in find_pii(decoded, regions, until=until, _depth=depth + 1)}
+        if inner:
+            kind = "card" if "card" in inner else min(inner)
+            found.append((match.start(), match.end(), kind))
+    return found
+
+
+def find_pii(
+    text: str, regions: Sequence[str] = (), *, until: str | None = None, _depth: int = 0
+) -> list[Finding]:
     """The personal data in ``text``, in order of position, spans in ``text`` itself.
 
     ``regions`` (ISO 3166-1 alpha-2, e.g. the customer's country) lets national
@@ -97,11 +152,18 @@ def find_pii(text: str, regions: Sequence[str] = (), *, until: str | None = None
     kind's finder (``"card"``: only what the pipeline up to cards finds, which is
     all a card flag needs -- the later finders cannot change it).
     """
-    if not _INTERESTING.search(text):
+    if (
+        not _INTERESTING.search(text)
+        and not changes(text)
+        and text.count(":") < 7
+        and not _BASE64.search(text)
+    ):
         return []  # nothing any finder (or the normaliser) could turn into a match
     norm = normalise(text)
     scan = norm.text
-    found: list[tuple[int, int, str]] = []
+    found = _encoded(scan, regions, until, _depth)
+    if found:
+        scan = _blank(scan, [(s, e) for s, e, _ in found])
     for kind, finder in _CHECKED:
         spans = finder(scan)
         if spans:

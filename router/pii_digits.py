@@ -34,27 +34,34 @@ _DATE = re.compile(
     r"\(?(?:(?P<y>\d{4})(?P<s1>[-/.])(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
     r"|(?P<a>\d{1,2})(?P<s2>[-/.])(?P<b>\d{1,2})(?P=s2)(?:\d{4}|\d{2}))\)?[.]?"
 )
-_CURRENCY = (
-    r"(?:[$€£¥₹₽₩₺₪฿]|R\$|(?:USD|EUR|GBP|CHF|JPY|CNY|INR|BRL|CAD|AUD|MXN|SEK|NOK|DKK|PLN)\b)"
+_SYMBOLS = "$€£¥₹₽₩₺₪฿"
+_CODES = (
+    *("USD", "EUR", "GBP", "CHF", "JPY", "CNY", "INR", "BRL"),
+    *("CAD", "AUD", "MXN", "SEK", "NOK", "DKK", "PLN"),
 )
+_CURRENCY = rf"(?:[{_SYMBOLS}]|R\$|(?:{'|'.join(_CODES)})(?![A-Za-z]))"
 # A number as amounts are written: thousands groups or up to nine bare digits, and
 # an optional decimal part of one or two digits.
 _NUMBER = r"(?:\d{1,3}(?:[.,' ]\d{3})+|\d{1,9})(?:[.,]\d{1,2})?(?![\d.,]\d)"
-# A currency next to such a number, or thousands groups with decimals and no currency.
-_AMOUNT = re.compile(
-    rf"{_CURRENCY}\s?{_NUMBER}|(?<![\d.,]){_NUMBER}\s?{_CURRENCY}"
-    r"|(?<![\d.,])\d{1,3}(?:([,.' ])\d{3})+(?!\1\d)[.,]\d{2}(?![\d.,]\d)"
-)
+# A currency next to such a number (only looked for when the text names a currency).
+_WITH_CURRENCY = re.compile(rf"{_CURRENCY}\s?{_NUMBER}|(?<![\d.,]){_NUMBER}\s?{_CURRENCY}")
+# Thousands groups with decimals and no currency ("12,345,678.90"). It starts with a
+# digit, then looks behind: Python's re then skips ahead to digits.
+_GROUPED = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:([,.' ])\d{3})+(?!\1\d)[.,]\d{2}(?![\d.,]\d)")
 
 
 def amount_spans(text: str) -> list[Span]:
     """Spans of money amounts (see the module doc); these are not masked."""
     if not _DIGIT.search(text):
         return []
-    return [m.span() for m in _AMOUNT.finditer(text)]
+    spans = [m.span() for m in _GROUPED.finditer(text)]
+    if any(c in text for c in _SYMBOLS) or any(code in text for code in _CODES):
+        spans.extend(m.span() for m in _WITH_CURRENCY.finditer(text))
+    return sorted(spans)
 
 
-def _is_date(group: str) -> bool:
+def is_date(group: str) -> bool:
+    """True for a date as people write them ("2024-03-05", "05/03/2024", "5.3.24")."""
     match = _DATE.fullmatch(group)
     if match is None:
         return False
@@ -78,7 +85,7 @@ def long_number_spans(text: str) -> list[Span]:
         end = digits = 0
         # Whitespace-separated groups; a date group splits the run.
         for group in _GROUPS.finditer(piece):
-            if _is_date(group.group()):
+            if is_date(group.group()):
                 if start is not None and digits >= MIN_DIGITS:
                     spans.append((base + start, base + end))
                 start, digits = None, 0
