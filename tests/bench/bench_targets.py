@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import signal
@@ -113,6 +114,7 @@ class Target:
     bursts: list[Burst] = field(repr=False, default_factory=list)
     steady: list[float] = field(repr=False, default_factory=list)
     failures: list[str] = field(default_factory=list)
+    by_pool: collections.Counter[str] = field(repr=False, default_factory=collections.Counter)
     exchange: AbstractExchange | None = None
     _waiting: set[str] = field(repr=False, default_factory=set)
     _done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -131,6 +133,7 @@ class Target:
             self.duplicates += 1
             return
         self.arrived[tid] = now
+        self.by_pool[message.routing_key or "?"] += 1
         self._waiting.discard(tid)
         if not self._waiting:
             self._done.set()
@@ -195,6 +198,7 @@ async def start_router(target: Target, args: argparse.Namespace, tmp: Path) -> N
             try:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
                     if r.status == 200:
+                        log(f"{target.label}: replica ready, pid {p.proc.pid}")  # for profilers
                         return
             except ClientError:
                 pass

@@ -259,6 +259,13 @@ def report(bench: Bench, load: tuple[str, str]) -> bool:
             f"router x1 / relay: {_median(one) / _median(relay):.2f} (medians; best/best "
             f"{best:.2f}; burst by burst {', '.join(f'{x:.2f}' for x in pairs)})"
         )
+    for t in bench.targets:
+        if t.is_router and t.by_pool:
+            # Masked and outsourced pools cost the masking walk; the mix follows the clock.
+            total = sum(t.by_pool.values())
+            mix = ", ".join(f"{p} {100 * n / total:.0f}%" for p, n in t.by_pool.most_common())
+            print(f"{t.label} assignments by pool: {mix}")
+            break
     ok = all(not t.failures for t in bench.targets)
     if not ok:
         print("!! CHECKS FAILED: see the checks column", file=sys.stderr)
