@@ -2,11 +2,12 @@
 
 Every ticket is routed as tier 1 (the low-confidence setting: model confidences
 are below 1) to ``vendor-acme``, an outsourced pool with masked data access, open
-24/7 for every region. An agent's tier-2 escalation and the intake rule's SLA step
-(after 30 minutes) go to ``vendor-zenith``, a second masked vendor. ``rival-full`` (another vendor,
-full access) and ``hq-cards`` (in-house) are there so a masked copy has other pools
-it could name. With ``card_rule`` a ticket flagged ``contains_card_data`` may only
-go in-house.
+24/7 for every region, by a rule whose id names the rival pool. An agent's tier-2
+escalation and the intake rule's SLA step (after 30 minutes) go to
+``vendor-zenith``, a second masked vendor. ``rival-full`` (another vendor, full
+access) and ``hq-cards`` (in-house) are there so a masked copy has other pools it
+could name. With ``card_rule`` a ticket flagged ``contains_card_data`` may only go
+in-house.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ RIVAL = "rival-full"
 IN_HOUSE = "hq-cards"
 POOLS = (MASKED, ESCALATION_TARGET, RIVAL, IN_HOUSE)
 OUTSOURCED = (MASKED, ESCALATION_TARGET, RIVAL)
+INTAKE_RULE = f"acme-first-then-{RIVAL}"
 # What one pool must never learn about the others: ids, names, vendors.
 IDENTITIES: dict[str, tuple[str, ...]] = {
     MASKED: (MASKED, "Acme Contact Services", "Acme BPO Holdings"),
@@ -56,7 +58,8 @@ def dp_config(languages: list[str], *, card_rule: bool = False) -> dict[str, Any
     rules: list[dict[str, Any]] = [
         {"id": "escalated", "match": {"tiers": ["tier2"]},
          "pools": [ESCALATION_TARGET, IN_HOUSE], "strategy": "ordered"},
-        {"id": "intake", "pools": [MASKED, RIVAL, IN_HOUSE], "strategy": "ordered",
+        # Ops name rules after pools; the rule id is one more place a pool's name travels.
+        {"id": INTAKE_RULE, "pools": [MASKED, RIVAL, IN_HOUSE], "strategy": "ordered",
          "escalation": [{"after_minutes": 30, "pools": [ESCALATION_TARGET]}]},
     ]  # fmt: skip
     doc: dict[str, Any] = {

@@ -34,9 +34,12 @@ from tests.pii_plants import DIGIT_WINDOW, Item
 # Not "*", "#" or "x": those are what a masker writes instead of digits.
 _SEPARATORS = re.compile(r"[\s\-./()_,+~|:'\"\\]+")
 _AT = re.compile(
-    r"\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s+@\s*|\s*@\s+|&#0*64;|&#x0*40;|&commat;|\\u0040"
+    r"\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*|\s+at\s+|\s+@\s*|\s*@\s+|&#0*64;|&#x0*40;|&commat;"
+    r"|\\u0040"
 )
-_DOT = re.compile(r"\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+|\s+\.\s+|&#0*46;|&period;|\\u002e")
+_DOT = re.compile(
+    r"\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+dot\s+|\s+\.\s+|&#0*46;|&period;|\\u002e"
+)
 
 
 def _visible(char: str) -> str:

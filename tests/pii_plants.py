@@ -108,6 +108,8 @@ def _emails(rng: random.Random, variant: str) -> Item:
         "json-escaped": f"{local}\\u0040{domain}",
         "bidi": f"{local}{LRM}@{LRM}{domain}",
         "html-tags": f"{local}<span>@</span>{domain}",
+        "defanged": f"{local.replace('.', '[.]')}[@]{domain.replace('.', '[.]')}",
+        "all-words": f"{local.replace('.', ' dot ')} at {dotted}",
     }.get(variant)
     if variant == "plus-tag":
         local = f"{local}+billing"
@@ -281,6 +283,8 @@ def _ibans(rng: random.Random, variant: str) -> Item:
         "nbsp": NBSP.join(groups),
         "mixed-case": " ".join(groups).capitalize(),
         "newlines": "\n".join(" ".join(groups[i : i + 3]) for i in range(0, len(groups), 3)),
+        "dots": ".".join(groups),
+        "cc-spaced": f"{number[:2]} {number[2:4]} " + " ".join(groups[1:]),
     }[variant_of]
     runs = tuple(r for r in re.findall(r"\d+", number[4:]) if len(r) >= DIGIT_WINDOW)
     return Item("iban", f"iban/{variant}", written, (written,), runs, (number,))
@@ -317,6 +321,8 @@ def _national(rng: random.Random, variant: str) -> Item:
             "nino-compact": number,
             "nino-example": number,
             "nino-spaced": f"{number[:2]} {number[2:4]} {number[4:6]} {number[6:8]} {number[8]}",
+            "nino-dashes": f"{number[:2]}-{number[2:4]}-{number[4:6]}-{number[6:8]}-{number[8]}",
+            "nino-lower": number.lower(),
         }[variant]
         return Item("nino", fmt, written, (written,), (), (number,))
     if variant.startswith("es"):
@@ -346,6 +352,7 @@ def _ips(rng: random.Random, variant: str) -> Item:
         "ipv4": (v4, v4),
         "ipv4-port": (f"{v4}:{rng.randint(1024, 65535)}", v4),
         "ipv4-mapped": (f"::ffff:{v4}", v4),
+        "ipv4-defanged": (v4.replace(".", "[.]"), v4),
         "ipv6": (v6, v6),
         "ipv6-upper-brackets": (f"[{v6.upper()}]:443", v6),
         "ipv6-full": (ipaddress.IPv6Address(v6).exploded, ipaddress.IPv6Address(v6).exploded),
@@ -356,18 +363,19 @@ def _ips(rng: random.Random, variant: str) -> Item:
 _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] = {
     "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
                         "fullwidth", "mailto", "spaced", "html-entity", "json-escaped", "bidi",
-                        "plus-tag", "html-tags")),
+                        "plus-tag", "html-tags", "defanged", "all-words")),
     "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
                         "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
                         "fullwidth", "arabic-indic", "devanagari", "tel-uri", "dotted-intl",
                         "html-nbsp", "digit-by-digit", "ext", "known-case")),
     "card": (_cards, CARD_VARIANTS),
     "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp",
-                      "mixed-case", "newlines", "known")),
+                      "mixed-case", "newlines", "dots", "cc-spaced", "known")),
     "id": (_national, ("ssn-dashes", "ssn-spaces", "ssn-labelled", "cpf-dotted", "cpf-bare",
-                       "nino-compact", "nino-example", "nino-spaced", "es-dni", "es-nie",
-                       "it-cf")),
-    "ip": (_ips, ("ipv4", "ipv4-port", "ipv4-mapped", "ipv6", "ipv6-upper-brackets", "ipv6-full")),
+                       "nino-compact", "nino-example", "nino-spaced", "nino-dashes",
+                       "nino-lower", "es-dni", "es-nie", "it-cf")),
+    "ip": (_ips, ("ipv4", "ipv4-port", "ipv4-mapped", "ipv4-defanged", "ipv6",
+                  "ipv6-upper-brackets", "ipv6-full")),
 }  # fmt: skip
 FORMATS: tuple[str, ...] = tuple(f"{k}/{v}" for k, (_, vs) in _KINDS.items() for v in vs)
 

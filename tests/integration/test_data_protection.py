@@ -45,12 +45,20 @@ from tests.integration.conftest import RunningService, ServiceFactory, drain, pu
 from tests.integration.test_leases_helpers import Agent, make_tokens, states, write_config
 from tests.pii_oracle import Views, leaks
 from tests.pii_plants import CARD_BRANDS, CARD_VARIANTS, Item, card_item, card_number, plant
-from tests.pii_tickets import LOCATIONS, PlantedTicket, base_ticket, place, planted_tickets
+from tests.pii_tickets import (
+    LOCATIONS,
+    PlantedTicket,
+    base_ticket,
+    compatible,
+    place,
+    planted_tickets,
+)
 
 pytestmark = pytest.mark.integration
 
 TICKETS = 620
 VIA_HTTP = 120
+CLAIMED = 150  # leased through claim (a queue consumer), the rest through assignments/next
 CHANNELS = ("queue", "pull", "get", "status")
 SHOWN = 40  # leaks listed one by one under the table
 Desk = tuple[RunningService, dict[str, str], ClientSession]
@@ -150,8 +158,9 @@ class Tally:
                 self.examples.append((channel, item.fmt, location, item.written, found[:3]))
         named = [n for n in foreign_names(pool_id) if n in views.text]
         if named or (isinstance(document, dict) and _excluded(document)):
+            if not self.foreign[channel]:  # one example a channel: they are all alike
+                self.examples.append((channel, "isolation", "", _excerpt(document, named), named))
             self.foreign[channel] += 1
-            self.examples.append((channel, "isolation", "", _excerpt(document, named), named))
 
     def in_clear(self, channel: str | None = None) -> int:
         """Items found in clear (on one channel, or on any)."""
@@ -195,19 +204,25 @@ def _excluded(document: dict[str, Any]) -> bool:
 
 
 async def _pull_everything(
-    desk: Desk, pool_id: str, agents: int = 4
+    desk: Desk, pool_id: str, agents: int = 4, claim: Iterable[str] = ()
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Lease every ticket of the pool, read it with ``GET /v1/tickets``, complete it:
-    (lease grant bodies, GET bodies) by ticket id."""
+    """Lease every ticket of the pool -- those of ``claim`` as a queue consumer does
+    (``claim``), the rest by ``assignments/next`` -- read it with ``GET /v1/tickets``
+    and complete it: (lease grant bodies, GET bodies) by ticket id."""
     service, tokens, http = desk
     token = tokens[f"agent:{pool_id}"]
     grants: dict[str, dict[str, Any]] = {}
     reads: dict[str, dict[str, Any]] = {}
+    claims = list(claim)
 
     async def work(name: str) -> None:
         agent = Agent(http, service.url, pool_id, token, name)
         while True:
-            status, body = await agent.pull()
+            if claims:
+                wanted = claims.pop()
+                status, body = await agent.post(f"/assignments/{wanted}/claim", {"agent": name})
+            else:
+                status, body = await agent.pull()
             if status == 204:
                 return
             assert status == 200, (status, body)
@@ -275,7 +290,7 @@ async def test_a_masked_vendor_receives_no_personal_data_in_clear(
     for view in await _pool_views(desk, MASKED):
         tally.check("status", view, everything, MASKED)  # status and listing: nothing at all
     messages = await _queued(amqp, names, MASKED)
-    grants, reads = await _pull_everything(desk, MASKED)
+    grants, reads = await _pull_everything(desk, MASKED, claim=sorted(messages)[:CLAIMED])
     for kind, docs in (("queue", messages), ("pull", grants),
                        ("get", reads)):  # fmt: skip
         for ticket_id, document in docs.items():
@@ -382,7 +397,13 @@ def card_tickets(prefix: str) -> list[PlantedTicket]:
     brands = list(CARD_BRANDS)
     cards = [card_number(random.Random(k), brands[k % len(brands)]) for k in range(15)]
     cases = [(c, v, loc) for c in cards for v in CARD_FORMATS for loc in CARD_LOCATIONS]
-    cases += [(c, v, loc) for c in cards[:3] for v in MORE_CARD_FORMATS for loc in CARD_LOCATIONS]
+    cases += [
+        (c, v, loc)
+        for c in cards[:3]
+        for v in MORE_CARD_FORMATS
+        for loc in CARD_LOCATIONS
+        if compatible(card_item(c, v), loc)  # "pro <combining digits>" is past 64 characters
+    ]
     out = []
     for n, (card, variant, location) in enumerate(cases):
         rng = random.Random(n)
@@ -403,7 +424,7 @@ async def test_card_tickets_in_every_format_and_place_stay_in_house(
 ) -> None:
     desk = await desk_for(card_rule=True)
     planted = card_tickets(f"{suffix}-card")
-    assert len(planted) == 15 * 8 * 9 + 3 * len(MORE_CARD_FORMATS) * 9
+    assert len(planted) > 15 * 8 * 9 + 3 * len(MORE_CARD_FORMATS) * 8
     await _send_all(desk, amqp, names, [p.ticket for p in planted])
     await _wait_routed(redis_client, names, amqp, [p.ticket["id"] for p in planted])
     channel = await amqp.channel()

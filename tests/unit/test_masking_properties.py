@@ -141,6 +141,21 @@ def test_no_fragment_survives_mask_text(fmt: str, seed: int, region: str) -> Non
             assert not leaks(Views.of(result.text), item), (text, regions, result.text)
 
 
+CARD_FORMATS = tuple(f for f in FORMATS if f.startswith("card/"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(CARD_FORMATS), SEEDS, st.sampled_from(LOCATIONS))
+@example("card/digit-by-digit", 0, "body")  # masked, yet once not flagged: went outsourced
+def test_a_card_anywhere_flags_the_ticket(fmt: str, seed: int, location: str) -> None:
+    item = plant(fmt, seed)
+    if not compatible(item, location):
+        location = "body"
+    raw = base_ticket(random.Random(seed), "T-1")
+    place(raw, item, location, random.Random(seed), 0)
+    assert "contains_card_data" in ticket_from_object(raw).flags, (fmt, location, item.written)
+
+
 @settings(max_examples=100, deadline=None)
 @given(planted())
 def test_masking_is_idempotent(case: PlantedTicket) -> None:
