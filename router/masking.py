@@ -297,10 +297,12 @@ def ticket_kinds(raw: Mapping[str, Any], *, until: str | None = None) -> frozens
 
 def ticket_has_card(raw: Mapping[str, Any]) -> bool:
     """True when a ticket holds a payment card number: where its masked copy shows
-    ``[card]``, or in its id. The id is delivered as sent (see the module doc), so a
-    ticket whose id holds a card number is kept where card data may go."""
-    ticket_id = raw.get("id")
-    if isinstance(ticket_id, str) and contains_card_data(ticket_id):
+    ``[card]``, or in one of its ids -- the ticket id (delivered as sent, see the module
+    doc) or the customer id (a pseudonym in the masked copy, but card data all the
+    same where the ticket goes unmasked)."""
+    customer = raw.get("customer")
+    ids = [raw.get("id"), customer.get("id") if isinstance(customer, Mapping) else None]
+    if any(isinstance(i, str | int) and contains_card_data(str(i)) for i in ids):
         return True
     return "card" in ticket_kinds(raw, until="card")
 

@@ -39,6 +39,7 @@ IBAN_MAX_CHARS = 34
 # 1111 1111 1111"), so windows of groups are checked below.
 _DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:(?:[./_-]|\s{1,2}| - )\d+)*(?!\d)")
 _GROUP = re.compile(r"\d+")
+_NOT_DIGIT = re.compile(r"\D")
 
 # Two letters, two check digits, then 11-30 letters/digits, in any grouping: spaces,
 # dashes or dots between any characters ("DE89-3704-...", "BE68 5390 0754 7034",
@@ -94,6 +95,14 @@ def card_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     for run in _DIGIT_RUN.finditer(text):
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(run.group())]
+        if CARD_MIN_DIGITS <= len(groups) <= CARD_MAX_DIGITS and len(groups) * 2 - 1 >= len(
+            run.group()
+        ):
+            # One digit at a time, as a voice transcript writes it ("4 1 1 1 ..."): the
+            # whole run is the candidate (a window of it would cost a check per digit).
+            if luhn.is_valid(_NOT_DIGIT.sub("", run.group())):
+                spans.append(run.span())
+            continue
         spans.extend(
             (run.start() + start, run.start() + end)
             for start, end in _card_windows(run.group(), groups)

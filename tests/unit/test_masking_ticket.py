@@ -148,6 +148,10 @@ def test_masker_for_refuses_a_short_key_and_warns_without_one(
         _ticket(source="4111\u00a01111\u00a01111\u00a01111"),
         _ticket(x_unknown="4111\u200b1111\u200b1111\u200b1111"),
         {"id": "4111111111111111", "body": "x"},  # the id too: it is delivered as sent
+        _ticket(customer={"id": "4111111111111111"}),  # pseudonymised, flagged all the same
+        _ticket(body="card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 ok"),  # a voice transcript
+        _ticket(metadata={"cc": {"a": "4111", "b": "1111", "c": "1111", "d": "1111"}}),
+        _ticket(metadata={"blob": "Y2FyZCA0MTExIDExMTEgMTExMSAxMTEx"}),  # base64 of a card
     ],
 )
 def test_a_card_anywhere_flags_the_ticket(raw: dict[str, Any]) -> None:
