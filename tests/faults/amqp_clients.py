@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
@@ -116,6 +117,8 @@ class Received:
 
     # ticket id -> pools it arrived on, one entry per fresh (not redelivered) copy
     pools: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # ticket id -> (pool, message_id, body digest) of each fresh copy, in arrival order
+    copies: dict[str, list[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(list))
     # ticket id -> monotonic time its first assignment arrived
     first_at: dict[str, float] = field(default_factory=dict)
     # ticket id -> dead-letter reasons, one per fresh copy
@@ -131,6 +134,12 @@ class Received:
     def doubled(self) -> int:
         """Copies beyond the first, over every ticket (a ticket on two pools counts)."""
         return sum(len(p) - 1 for p in self.pools.values())
+
+    @property
+    def doubled_identical(self) -> int:
+        """Copies beyond the first that equal it (same pool, message id and body): a
+        pool system de-duplicating on the message id sees them once."""
+        return sum(sum(1 for c in copies[1:] if c == copies[0]) for copies in self.copies.values())
 
     def dead_reasons(self) -> Counter[str]:
         """How many tickets were dead-lettered, per reason."""
@@ -186,7 +195,11 @@ class PoolCollector:
     async def _on_assignment(self, message: DeliveredMessage) -> None:
         tid = str(orjson.loads(message.body)["ticket_id"])
         # Assignments are published with the pool id as routing key.
-        self._record(message, tid, self.received.pools, str(message.routing_key))
+        pool = str(message.routing_key)
+        if self._record(message, tid, self.received.pools, pool):
+            digest = hashlib.sha256(message.body).hexdigest()
+            mid = str(message.header.properties.message_id)
+            self.received.copies[tid].append((pool, mid, digest))
         self.received.first_at.setdefault(tid, time.monotonic())
         await self._ack(message)
 
@@ -202,14 +215,16 @@ class PoolCollector:
 
     def _record(
         self, message: DeliveredMessage, tid: str, into: dict[str, list[str]], what: str
-    ) -> None:
+    ) -> bool:
+        """Count a fresh copy (True); a redelivery of a seen ticket is not one (False)."""
         self.received.messages += 1
         redelivered = isinstance(message.delivery, spec.Basic.Deliver) and bool(
             message.delivery.redelivered
         )
         if redelivered and tid in into:
-            return  # the same copy again, after its ack was lost
+            return False  # the same copy again, after its ack was lost
         into[tid].append(what)
+        return True
 
     @staticmethod
     async def _ack(message: DeliveredMessage) -> None:

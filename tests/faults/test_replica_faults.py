@@ -2,6 +2,11 @@
 ``kill -9`` while it holds claims, one frozen with SIGSTOP past its timeouts. The other
 replica must take the work over within seconds, without a restart of anything.
 
+A replica caught between publishing an assignment and recording it may leave a second,
+byte-identical copy on the pool queue after the takeover (nothing can tell whether its
+publish landed); the tests allow exactly that for the tickets it held claimed, and
+nothing else (see :func:`tests.faults.scenario.assert_clean`).
+
 Commands: see tests/faults/test_broker_faults.py.
 """
 
@@ -27,7 +32,7 @@ pytestmark = [
 TAKEOVER_LIMIT_S = 15.0
 
 
-async def _freeze_holding_claims(flow: Flow, router: RouterProcess, ids: list[str]) -> int:
+async def _freeze_holding_claims(flow: Flow, router: RouterProcess, ids: list[str]) -> set[str]:
     """SIGSTOP ``router`` at a moment it holds claims (the worst moment to lose it).
 
     Freezes it; if Redis shows claimed tickets that are still claimed 0.3 s later (the
@@ -43,11 +48,11 @@ async def _freeze_holding_claims(flow: Flow, router: RouterProcess, ids: list[st
             await asyncio.sleep(0.3)  # the other replica's claims are done by then
             held &= set(await asyncio.to_thread(flow.claimed, ids))
             if held:
-                return len(held)
+                return held
         router.thaw()
         await asyncio.sleep(0.01)  # let it take the next batch
     router.freeze()
-    return 0
+    return set()
 
 
 async def test_replica_kill9_holding_claims(flow: Flow) -> None:
@@ -68,8 +73,8 @@ async def test_replica_kill9_holding_claims(flow: Flow) -> None:
         fault_ended=began,
         timeout=max(SCALE.deadline_s, 60),
     )
-    figures.notes.append(f"killed holding {held} claims")
-    assert_clean(figures, [survivor])
+    figures.notes.append(f"killed holding {len(held)} claims")
+    assert_clean(figures, [survivor], received=flow.collector.received, may_double=held)
     assert figures.stall_s <= TAKEOVER_LIMIT_S, figures.line()
     assert figures.recover_s is not None and figures.recover_s <= TAKEOVER_LIMIT_S, figures.line()
 
@@ -108,9 +113,9 @@ async def test_replica_sigstop_past_its_timeouts(flow: Flow) -> None:
     got = flow.collector.received.first_at
     late = sum(1 for tid in ids if got.get(tid, thawed) >= thawed)
     figures.notes.append(
-        f"frozen holding {held} claims; {late} tickets routed only after SIGCONT"
+        f"frozen holding {len(held)} claims; {late} tickets routed only after SIGCONT"
         " (recovered = seconds from SIGSTOP)"
     )
     # Both replicas run and consume again: the frozen one re-consumed after SIGCONT.
-    assert_clean(figures, [frozen, other])
+    assert_clean(figures, [frozen, other], received=flow.collector.received, may_double=held)
     assert late == 0, figures.line()
