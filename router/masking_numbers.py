@@ -1,11 +1,12 @@
 """Finders for checked personal numbers: payment cards, IBANs, national ids, IP addresses.
 
-Each finder returns the spans of the matches it has verified, so the masking
-module can replace them and the routing rules can ask "is there card data?".
-Candidates are found with precompiled regexes; a candidate only counts once its
-check passes (Luhn, mod-97, the id's own check digits or ranges), which is what
-keeps order numbers, amounts and dates out of the masked set. The checks come
-from python-stdnum rather than being written again here.
+Each finder returns the spans of the matches it has verified; ``router.pii_detect``
+runs them in order over normalised text (ASCII digits, plain spaces and dashes: see
+``router.pii_normalise``). Candidates are found with precompiled regexes; a card,
+IBAN, CPF or SSN only counts as one once its check passes (Luhn, mod-97, the id's
+own check digits or ranges). The checks come from python-stdnum rather than being
+written again here. What fails a check is not let through: its digits are masked by
+the phone and long-number finders that run after these.
 """
 
 from __future__ import annotations

@@ -10,10 +10,14 @@ So a second pass catches what is left: digit groups shaped like a phone number
 (7 to 15 digits, the E.164 limits, in groups joined by spaces, dots, dashes,
 slashes or parentheses, an optional "x123" extension). It errs towards masking,
 because an outsourced agent seeing a customer's number is a leak while a masked
-reference number costs an agent a question. Three shapes stay, as they are
-usually not phone numbers: dates, a single bare run of fewer than ten digits
-(order and invoice numbers) and a run of 4-6 digit blocks with 13-19 digits in
-all (the shape of card and account numbers; valid cards are masked before this).
+reference number costs an agent a question. Three shapes are left to the next
+finder (``router.pii_digits``, which masks them as ``[number]`` when they have seven
+digits or more): dates, a single bare run of fewer than ten digits (order and
+invoice numbers) and a run of 4-6 digit blocks with 13-19 digits in all (the
+shape of card and account numbers; valid cards are masked before this).
+
+The text is normalised first (``router.pii_normalise``): digits are ASCII digits,
+dashes "-" and spaces " " by the time these patterns see them.
 """
 
 from __future__ import annotations
