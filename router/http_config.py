@@ -36,6 +36,7 @@ from router.ticket_schema import ticket_from_object
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_PREVIEW = 5000
+_FIRST_WEEK, _LAST_WEEK = date(1971, 1, 1), date(9998, 12, 31)
 
 
 def config_routes() -> list[web.RouteDef]:
@@ -251,6 +252,9 @@ async def coverage(request: web.Request) -> web.Response:
         week = date.fromisoformat(request.query["week"]) if "week" in request.query else None
     except ValueError:
         return json_error(400, "week", "must be a date like 2026-03-30")
+    if week is not None and not _FIRST_WEEK <= week <= _LAST_WEEK:
+        # Near the ends of the calendar a week's local times overflow a datetime.
+        return json_error(400, "week", f"must be from {_FIRST_WEEK} to {_LAST_WEEK}")
     if week is None:
         today = datetime.now(UTC).astimezone(tz).date()
         week = today - timedelta(days=today.weekday())

@@ -229,7 +229,12 @@ def admin_paths() -> dict[str, Any]:
                         "in": "query",
                         "schema": {"type": "string", "enum": sorted(available_timezones())},
                     },
-                    {"name": "week", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {
+                        "name": "week",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "a date from 1971-01-01 to 9998-12-31 (its week)",
+                    },
                 ],
                 "responses": {
                     "200": json_body({"type": "object"}, "the coverage report"),
