@@ -71,7 +71,7 @@ def squeeze(text: str) -> str:
 
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 SHORT = 6  # an object's scalars this short are read joined too: {"cc1": "4111", ...}
 
 

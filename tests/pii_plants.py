@@ -108,6 +108,7 @@ def _emails(rng: random.Random, variant: str) -> Item:
         "json-escaped": f"{local}\\u0040{domain}",
         "bidi": f"{local}{LRM}@{LRM}{domain}",
         "html-tags": f"{local}<span>@</span>{domain}",
+        "html-href": f'<a href="mailto:{local}@{domain}">write to me</a>',
         "defanged": f"{local.replace('.', '[.]')}[@]{domain.replace('.', '[.]')}",
         "all-words": f"{local.replace('.', ' dot ')} at {dotted}",
     }.get(variant)
@@ -162,6 +163,7 @@ def _phones(rng: random.Random, variant: str) -> Item:
         "tel-uri": f"tel:+44-{london.replace(' ', '-')}-{a}",
         "dotted-intl": f"+44.{london.replace(' ', '.')}.{a}",
         "html-nbsp": f"+44 {london} {a}".replace(" ", "&nbsp;"),
+        "html-href": f'<a href="tel:+44{london.replace(" ", "")}{a}">call me</a>',
         "digit-by-digit": " ".join(f"0{london}{a}".replace(" ", "")),
         "ext": f"+1 {us} {a} ext. {c}",
     }[variant]
@@ -183,8 +185,10 @@ CARD_SEPARATORS = {
     "tabs": "\t", "url-encoded": "%20", "soft-hyphen": SOFT_HYPHEN, "bidi": LRM,
     "html-nbsp": "&nbsp;", "html-spans": "</span><span>",
 }  # fmt: skip
+HTML_ATTRIBUTE = '<input name="cc" value="{}">'  # a web form pasted into the ticket
 CARD_VARIANTS = (*CARD_SEPARATORS, "fullwidth", "fullwidth-spaces", "arabic-indic", "devanagari",
-                 "math-bold", "combining", "mixed", "digit-by-digit", "grouped")  # fmt: skip
+                 "math-bold", "combining", "mixed", "digit-by-digit", "html-attribute",
+                 "grouped")  # fmt: skip
 
 
 def card_number(rng: random.Random, brand: str) -> str:
@@ -221,6 +225,8 @@ def write_card(number: str, variant: str) -> str:
         return " ".join("".join(c + "\u0332" for c in g) for g in groups)
     if variant == "digit-by-digit":  # a voice transcript: "four one one one ..." as digits
         return " ".join(number)
+    if variant == "html-attribute":
+        return HTML_ATTRIBUTE.format(" ".join(groups))
     if variant == "html-spans":  # rendered as one run of digits
         return "<span>" + "</span><span>".join(groups) + "</span>"
     if variant == "mixed":
@@ -284,6 +290,7 @@ def _ibans(rng: random.Random, variant: str) -> Item:
         "mixed-case": " ".join(groups).capitalize(),
         "newlines": "\n".join(" ".join(groups[i : i + 3]) for i in range(0, len(groups), 3)),
         "dots": ".".join(groups),
+        "html-attribute": f'<td data-iban="{" ".join(groups)}">on file</td>',
         "cc-spaced": f"{number[:2]} {number[2:4]} " + " ".join(groups[1:]),
     }[variant_of]
     runs = tuple(r for r in re.findall(r"\d+", number[4:]) if len(r) >= DIGIT_WINDOW)
@@ -363,14 +370,15 @@ def _ips(rng: random.Random, variant: str) -> Item:
 _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] = {
     "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
                         "fullwidth", "mailto", "spaced", "html-entity", "json-escaped", "bidi",
-                        "plus-tag", "html-tags", "defanged", "all-words")),
+                        "plus-tag", "html-tags", "html-href", "defanged", "all-words")),
     "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
                         "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
                         "fullwidth", "arabic-indic", "devanagari", "tel-uri", "dotted-intl",
-                        "html-nbsp", "digit-by-digit", "ext", "known-case")),
+                        "html-nbsp", "html-href", "digit-by-digit", "ext", "known-case")),
     "card": (_cards, CARD_VARIANTS),
     "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp",
-                      "mixed-case", "newlines", "dots", "cc-spaced", "known")),
+                      "mixed-case", "newlines", "dots", "cc-spaced", "html-attribute",
+                      "known")),
     "id": (_national, ("ssn-dashes", "ssn-spaces", "ssn-labelled", "cpf-dotted", "cpf-bare",
                        "nino-compact", "nino-example", "nino-spaced", "nino-dashes",
                        "nino-lower", "es-dni", "es-nie", "it-cf")),
@@ -378,6 +386,11 @@ _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] 
                   "ipv6-upper-brackets", "ipv6-full")),
 }  # fmt: skip
 FORMATS: tuple[str, ...] = tuple(f"{k}/{v}" for k, (_, vs) in _KINDS.items() for v in vs)
+
+
+# The first vendor's agent, as its login reads: a person of another company, whom the
+# next pool must not learn about any more than about the customer.
+OTHER_VENDOR_AGENT = Item("agent", "agent/login", "olga.novak.acme", ("olga.novak.acme",))
 
 
 def plant(fmt: str, seed: int) -> Item:

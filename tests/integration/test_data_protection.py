@@ -44,7 +44,15 @@ from tests.dp_config import (
 from tests.integration.conftest import RunningService, ServiceFactory, drain, publish, wait_for
 from tests.integration.test_leases_helpers import Agent, make_tokens, states, write_config
 from tests.pii_oracle import Views, leaks
-from tests.pii_plants import CARD_BRANDS, CARD_VARIANTS, Item, card_item, card_number, plant
+from tests.pii_plants import (
+    CARD_BRANDS,
+    CARD_VARIANTS,
+    OTHER_VENDOR_AGENT,
+    Item,
+    card_item,
+    card_number,
+    plant,
+)
 from tests.pii_tickets import (
     LOCATIONS,
     PlantedTicket,
@@ -332,7 +340,7 @@ async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_
     vendor_side: list[Any] = []  # what the first vendor hears about the move
 
     # An agent of the first vendor escalates one ticket with personal data in the reason.
-    ana = Agent(http, service.url, MASKED, tokens[f"agent:{MASKED}"], "ana")
+    ana = Agent(http, service.url, MASKED, tokens[f"agent:{MASKED}"], OTHER_VENDOR_AGENT.written)
     status, grant = await ana.pull()
     assert status == 200
     escalated = grant["lease"]["ticket_id"]
@@ -346,6 +354,7 @@ async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_
     assert status == 409
     vendor_side.append(refused)
     by_id[escalated].placed.extend((i, "escalation.reason") for i in items)
+    by_id[escalated].placed.append((OTHER_VENDOR_AGENT, "escalation.agent"))
 
     # The other one is not accepted in time: the intake rule's SLA step moves it. The
     # step is due in 30 minutes; rather than wait, do what the sweeper does at that time.

@@ -30,7 +30,7 @@ from router.policy import decide
 from router.ticket_schema import ticket_from_object
 from tests.dp_config import ESCALATION_TARGET, MASKED, dp_config, foreign_names
 from tests.pii_oracle import Views, leaks
-from tests.pii_plants import FORMATS, Item, card_item, plant
+from tests.pii_plants import FORMATS, OTHER_VENDOR_AGENT, Item, card_item, plant
 from tests.pii_tickets import LOCATIONS, PlantedTicket, base_ticket, compatible, place
 
 SEEDS = st.integers(0, 2**32 - 1)
@@ -122,6 +122,10 @@ def test_the_oracle_sees_every_item_unmasked_and_nothing_in_the_carrier() -> Non
 @example(single("card/spaces", "metadata.split-fields"))
 @example(single("phone/uk-national", "metadata.split-fields"))
 @example(single("email/plain", "metadata.base64"))
+@example(single("email/html-href", "body"))  # tag attributes were not scanned
+@example(single("card/html-attribute", "subject"))
+@example(single("iban/html-attribute", "metadata.depth2"))
+@example(single("phone/html-href", "unknown.value"))
 def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
     before = copy.deepcopy(case.ticket)
     masked = mask_ticket(case.ticket)
@@ -154,6 +158,28 @@ def test_a_card_anywhere_flags_the_ticket(fmt: str, seed: int, location: str) ->
     raw = base_ticket(random.Random(seed), "T-1")
     place(raw, item, location, random.Random(seed), 0)
     assert "contains_card_data" in ticket_from_object(raw).flags, (fmt, location, item.written)
+
+
+# What text puts right against an item: punctuation and quotes of several languages,
+# CJK with no spaces, other spaces, emoji, invisible marks. (Not letters or digits:
+# those change the item itself.)
+GLUE = tuple("([{<\"'«“「¿¡#*:;,.!?…—–-)]}>»”」。，、是はの\u00a0\u3000\t\n🙂\u200b\u200e")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(FORMATS), SEEDS, st.text(GLUE, max_size=2), st.text(GLUE, max_size=2),
+    st.sampled_from(((), ("US",), ("GB",), ("DE",), ("BR",), ("IN",))),
+)  # fmt: skip
+@example("phone/known-case", 0, "<", "\u00a0", ())  # once "<[phone] 9179386"
+@example("id/nino-compact", 0, "是", "。", ())
+@example("id/ssn-labelled", 0, "<", ">", ())  # "<SSN 873798373>" read as a tag, not scanned
+def test_an_item_glued_to_punctuation_or_cjk_is_masked(
+    fmt: str, seed: int, before: str, after: str, regions: tuple[str, ...]
+) -> None:
+    item = plant(fmt, seed)
+    masked = mask_text(before + item.written + after, regions).text
+    assert not leaks(Views.of(masked), item), (before + item.written + after, masked)
 
 
 @settings(max_examples=100, deadline=None)
@@ -226,11 +252,13 @@ def test_an_escalation_reason_reaches_the_next_masked_pool_masked(
     items = [plant(fmt, seed) for fmt, seed in reason_items]
     reason = "Customer says: " + ", ".join(i.written for i in items)
     record = _assignment(case.ticket)
-    move = agent_move(record, "ana", reason[:500], CONFIG, {}, NOW + timedelta(minutes=3))
+    agent = OTHER_VENDOR_AGENT.written
+    move = agent_move(record, agent, reason[:500], CONFIG, {}, NOW + timedelta(minutes=3))
     assert move.pool_id == ESCALATION_TARGET
     delivered = for_pool(move.record, MASKER)
     assert delivered["data_access"] == "masked"
     placed = [*case.placed, *((i, "escalation.reason") for i in items)]
+    placed.append((OTHER_VENDOR_AGENT, "escalation.agent"))
     assert_nothing_in_clear(delivered, placed)
     assert_isolated(delivered, ESCALATION_TARGET)
 
