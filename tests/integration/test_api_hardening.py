@@ -10,6 +10,7 @@ import copy
 import time
 import unicodedata
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +25,7 @@ from aiohttp import ClientSession
 from queues.token_store import RedisTokenStore
 from router.config_models import MAX_POOLS, MAX_RULES
 from router.settings import Names
-from router.tokens import parse_scopes
+from router.tokens import LastAdminTokenError, parse_scopes
 from tests.conftest import EXAMPLE_CONFIG
 from tests.integration.conftest import (
     RunningService,
@@ -525,3 +526,25 @@ async def test_a_token_bound_to_an_agent_acts_only_as_that_agent(
         assert (status, done["state"]) == (200, "completed")
         status, got = await ana.pull()
         assert status == 200 and got["lease"]["agent"] == "ana"
+
+
+async def test_the_store_counts_only_active_admin_tokens(
+    redis_client: aioredis.Redis, names: Names
+) -> None:
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    store = RedisTokenStore(redis_client, names.redis_prefix, clock=lambda: now)
+    admin = parse_scopes(["admin"])
+    _, first = await store.create("ops", admin)
+    _, expired = await store.create("old ops", admin, expires_at=now - timedelta(seconds=1))
+    _, agent = await store.create("vendor", parse_scopes(["agent:vendor"]), agent="ana")
+    with pytest.raises(LastAdminTokenError):
+        await store.revoke(first.token_id)  # the expired admin token does not count
+    assert await store.revoke(agent.token_id) is True  # other tokens: as before
+    assert await store.revoke(expired.token_id) is True  # not active: may go
+    _, second = await store.create("ops 2", admin, expires_at=now + timedelta(days=1))
+    assert await store.revoke(first.token_id) is True
+    with pytest.raises(LastAdminTokenError):
+        await store.revoke(second.token_id)
+    listed = {i.token_id: i for i in await store.list()}
+    assert listed[second.token_id].revoked_at is None
+    assert listed[agent.token_id].agent == "ana"
