@@ -219,6 +219,8 @@ async def start_relay(
     argv += ["--inbound", target.names.inbound_queue]
     argv += ["--exchange", target.names.assignments_exchange, "--pools", ",".join(target.pools)]
     argv += ["--prefetch", str(args.prefetch)]
+    if target.label.endswith("batched"):
+        argv.append("--batched")
     p = await _spawn(argv, dict(os.environ), tmp)
     target.procs.append(p)
     assert p.proc.stdout is not None

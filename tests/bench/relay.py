@@ -52,6 +52,40 @@ class Relay:
         self.relayed += 1
 
 
+class BatchedRelay(Relay):
+    """The same, in batches: whatever arrived is published at once, and once every
+    confirm of the batch is in, one ack with ``multiple`` settles the whole batch
+    (batches run one after the other, so nothing unconfirmed is ever acked)."""
+
+    def __init__(self, exchange: AbstractExchange, pools: list[str]) -> None:
+        super().__init__(exchange, pools)
+        self._held: list[AbstractIncomingMessage] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        """Hold the message; start a flush unless one runs (it takes this one next)."""
+        self._held.append(message)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._held:
+            batch, self._held = self._held, []
+            await asyncio.gather(*(self._forward(m) for m in batch))
+            await batch[-1].ack(multiple=True)
+            self.relayed += len(batch)
+
+    async def _forward(self, message: AbstractIncomingMessage) -> None:
+        out = aio_pika.Message(
+            message.body,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            type="assignment",
+        )
+        await self._exchange.publish(out, routing_key=next(self._pools), mandatory=True)
+
+
 async def run(args: argparse.Namespace) -> None:
     """Consume until SIGTERM or SIGINT."""
     connection = await aio_pika.connect_robust(args.amqp)
@@ -60,7 +94,8 @@ async def run(args: argparse.Namespace) -> None:
     consume_channel = await connection.channel()
     await consume_channel.set_qos(prefetch_count=args.prefetch)
     queue = await consume_channel.get_queue(args.inbound, ensure=False)
-    relay = Relay(exchange, args.pools.split(","))
+    kind = BatchedRelay if args.batched else Relay
+    relay = kind(exchange, args.pools.split(","))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -83,6 +118,7 @@ def main() -> None:
     p.add_argument("--exchange", required=True, help="direct exchange of the pool queues")
     p.add_argument("--pools", required=True, help="comma-separated routing keys (pool ids)")
     p.add_argument("--prefetch", type=int, default=256)
+    p.add_argument("--batched", action="store_true", help="publish in batches, ack multiple")
     asyncio.run(run(p.parse_args()))
 
 
