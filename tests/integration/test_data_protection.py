@@ -254,12 +254,22 @@ async def _pull_everything(
 async def _queued(
     amqp: AbstractRobustConnection, names: Names, pool_id: str
 ) -> dict[str, dict[str, Any]]:
-    """Every message now in the pool's queue, decoded, by message id (the ticket id)."""
+    """Every message now in the pool's queue, decoded, by message id (the ticket id);
+    its AMQP headers and properties go along under ``amqp``, the vendor reads them too."""
     channel = await amqp.channel()
     messages = await drain(channel, names.pool_queue(pool_id))
-    out = {str(m.message_id): orjson.loads(m.body) for m in messages}
+    out = {
+        str(m.message_id): orjson.loads(m.body)
+        | {"amqp": {"headers": dict(m.headers or {}), **_properties(m)}}
+        for m in messages
+    }
     assert len(out) == len(messages), "two messages with one ticket id"
     return out
+
+
+def _properties(message: Any) -> dict[str, str]:
+    names = ("correlation_id", "reply_to", "app_id", "user_id", "type", "content_type")
+    return {n: str(getattr(message, n)) for n in names if getattr(message, n, None)}
 
 
 async def _pool_views(desk: Desk, pool_id: str) -> list[Any]:
@@ -353,6 +363,12 @@ async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_
     status, refused = await ana.act(escalated, "accept", lease_id=grant["lease"]["lease_id"])
     assert status == 409
     vendor_side.append(refused)
+    # The ticket is no longer the first vendor's: reading it is refused like an unknown id.
+    async with http.get(
+        f"{service.url}/v1/tickets/{escalated}", headers={"Authorization": f"Bearer {ana.token}"}
+    ) as response:
+        assert response.status == 403, await response.text()
+        vendor_side.append(await response.json())
     by_id[escalated].placed.extend((i, "escalation.reason") for i in items)
     by_id[escalated].placed.append((OTHER_VENDOR_AGENT, "escalation.agent"))
 
