@@ -24,6 +24,7 @@ SCHEMA_VERSION = 1
 #: What :func:`for_pool` masks with (a :class:`router.masking.Masker`).
 MaskFn = Masker
 OTHER_POOL = "[other pool]"
+OTHER_AGENT = "[other agent]"
 _ROUTER_SHAPE = re.compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)|[a-z][a-z0-9_]{0,31}"
 )
@@ -144,7 +145,12 @@ def for_pool(
     ticket = assignment.get("ticket")
     ticket = ticket if isinstance(ticket, Mapping) else {}
     regions = ticket_regions(ticket)
-    redact = _pool_redactor(_pools_named(assignment) - {pool})
+    redact = _redactor(
+        {
+            OTHER_POOL: _pools_named(assignment) - {pool},
+            OTHER_AGENT: _other_agents(assignment, pool),
+        }
+    )
 
     def text(value: str) -> str:
         value = redact(value)
@@ -209,9 +215,20 @@ def _pools_named(assignment: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def _pool_redactor(pools: Iterable[str]) -> Callable[[str], str]:
-    """A function replacing each of ``pools`` (as a whole id) in a text with OTHER_POOL."""
-    ids = sorted((p for p in pools if p), key=len, reverse=True)
+def _other_agents(assignment: Mapping[str, Any], pool: str) -> set[str]:
+    """The agents of other pools the moves name (an agent's escalation reason quotes its
+    login, "escalated to tier2 by agent olga.acme: ...")."""
+    return {
+        str(move["agent"])
+        for move in assignment.get("moves") or ()
+        if isinstance(move, Mapping) and move.get("agent") and move.get("from") != pool
+    }
+
+
+def _redactor(names: Mapping[str, Iterable[str]]) -> Callable[[str], str]:
+    """A function replacing each name (as a whole word) in a text with its token."""
+    token_of = {name: token for token, group in names.items() for name in group if name}
+    ids = sorted(token_of, key=len, reverse=True)
     if not ids:
         return lambda value: value
     # Bounded by letters and digits only: an id inside a longer token is still named
@@ -219,4 +236,4 @@ def _pool_redactor(pools: Iterable[str]) -> Callable[[str], str]:
     pattern = re.compile(
         r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9])"
     )
-    return lambda value: pattern.sub(OTHER_POOL, value)
+    return lambda value: pattern.sub(lambda m: token_of[m.group()], value)

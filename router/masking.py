@@ -51,6 +51,9 @@ __all__ = [
     "ticket_regions",
 ]
 
+# Pieces of a split value are short ("4111", "+44", "DE89"); longer values are
+# scanned on their own only (joining the subject and body would scan them twice).
+_PIECE_MAX = 16
 # Deeper than any honest ticket: below this, values are redacted, not walked.
 MAX_DEPTH = 32
 REDACTED = "[redacted]"
@@ -193,7 +196,9 @@ class _Walk:
         scalars = [
             (i, str(item))
             for i, item in enumerate(original)
-            if isinstance(item, str | int | float) and not isinstance(item, bool)
+            if isinstance(item, str | int | float)
+            and not isinstance(item, bool)
+            and len(str(item)) <= _PIECE_MAX
         ]
         if len(scalars) < 2 or not any(any(c.isdigit() for c in s) for _, s in scalars):
             return masked

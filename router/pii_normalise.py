@@ -94,7 +94,7 @@ _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("word", re.compile(r"\s+(?i:at|dot)\s+"), " "),
     # "john @ example.com"
     ("at_spaced", re.compile(r"\s+@\s*|@\s+"), "@"),
-    # "<span>4111</span>", "ana<b>@</b>example.com": tags split nothing
+    # "<span>4111</span>", "ana<b>@</b>example.com": tags split nothing (see _rewrite)
     ("tag", re.compile(r"</?(?!(?i:at|dot)\s*>)[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?>"), "<"),
     # "ana%40example.com", double-encoded "%2540"
     ("pct", re.compile(r"%(?:25)*[0-9A-Fa-f]{2}"), "%"),
@@ -110,6 +110,8 @@ _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 # After " at ": a name with a dot (or a spelled-out dot) in it, as in a domain.
 _AT_TAIL = re.compile(rf"[\w-]+(?:\.|{_DOT_WORD})\w")
 _SPACE = re.compile(r"\s*")
+_TAG_NAME = re.compile(r"</?[A-Za-z][A-Za-z0-9]*")
+_TAG_PUNCTUATION = re.compile(r"[\"'=]")
 
 
 def _word_char(text: str, pos: int) -> bool:
@@ -163,7 +165,10 @@ def _rewrite(kind: str, piece: str) -> str | None:
     if kind == "dot":
         return "."
     if kind == "tag":
-        return ""
+        # The tag's syntax goes, its attribute values stay ("<a href="mailto:...">",
+        # "<input value="4111 ...">"): a tag without attributes joins what it splits.
+        attributes = _TAG_NAME.sub("", piece, count=1).rstrip("/>")
+        return " " + _TAG_PUNCTUATION.sub(" ", attributes) + " " if attributes.strip() else ""
     if kind == "pct":
         code = int(piece[-2:], 16)
         return chr(code) if 0x20 <= code < 0x7F else None
