@@ -14,11 +14,9 @@ with a ``require_in_house`` rule must never reach an outsourced pool.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import random
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,11 +37,19 @@ from tests.dp_config import (
     OUTSOURCED,
     POOLS,
     dp_config,
-    foreign_names,
 )
-from tests.integration.conftest import RunningService, ServiceFactory, drain, publish, wait_for
-from tests.integration.test_leases_helpers import Agent, make_tokens, states, write_config
-from tests.pii_oracle import Views, leaks
+from tests.integration.conftest import ServiceFactory, drain
+from tests.integration.data_protection_helpers import (
+    Desk,
+    Tally,
+    languages,
+    pool_views,
+    pull_everything,
+    queued,
+    send_all,
+    wait_routed,
+)
+from tests.integration.test_leases_helpers import Agent, make_tokens, write_config
 from tests.pii_plants import (
     CARD_BRANDS,
     CARD_VARIANTS,
@@ -67,14 +73,6 @@ pytestmark = pytest.mark.integration
 TICKETS = 620
 VIA_HTTP = 120
 CLAIMED = 150  # leased through claim (a queue consumer), the rest through assignments/next
-CHANNELS = ("queue", "pull", "get", "status")
-SHOWN = 40  # leaks listed one by one under the table
-Desk = tuple[RunningService, dict[str, str], ClientSession]
-
-
-def _languages(model_dir: Path) -> list[str]:
-    manifest = json.loads((model_dir / "manifest.json").read_text())
-    return sorted(manifest["heads"]["language"]["classes"])
 
 
 @pytest.fixture
@@ -91,7 +89,7 @@ async def desk_for(
     sessions: list[ClientSession] = []
 
     async def start(card_rule: bool = False) -> Desk:
-        doc = dp_config(_languages(model_dir), card_rule=card_rule)
+        doc = dp_config(languages(model_dir), card_rule=card_rule)
         service = await start_service(config_path=write_config(tmp_path / "dp.json", doc))
         session = ClientSession()
         sessions.append(session)
@@ -100,188 +98,6 @@ async def desk_for(
     yield start
     for session in sessions:
         await session.close()
-
-
-async def _send_all(
-    desk: Desk, amqp: AbstractRobustConnection, names: Names, tickets: list[dict[str, Any]],
-    via_http: int = 0,
-) -> None:  # fmt: skip
-    """The first ``via_http`` by ``POST /v1/tickets``, the rest published to the exchange."""
-    service, tokens, http = desk
-    headers = {"Authorization": f"Bearer {tokens['ingest']}", "Content-Type": "application/json"}
-    gate = asyncio.Semaphore(8)
-
-    async def post(ticket: dict[str, Any]) -> int:
-        async with (
-            gate,
-            http.post(
-                f"{service.url}/v1/tickets", data=orjson.dumps(ticket), headers=headers
-            ) as response,
-        ):
-            return response.status
-
-    statuses = await asyncio.gather(*(post(t) for t in tickets[:via_http]))
-    assert Counter(statuses) == Counter({202: via_http}), Counter(statuses)
-    channel = await amqp.channel()
-    await publish(channel, names, [orjson.dumps(t) for t in tickets[via_http:]])
-
-
-async def _wait_routed(
-    redis_client: aioredis.Redis, names: Names, amqp: AbstractRobustConnection, ids: list[str]
-) -> None:
-    async def done() -> bool:
-        return Counter((await states(redis_client, names, ids)).values())["assigned"] == len(ids)
-
-    try:
-        await wait_for(done, timeout=45, what=f"{len(ids)} tickets routed")
-    except AssertionError:
-        channel = await amqp.channel()
-        dead = [(m.headers, m.body[:200]) for m in await drain(channel, names.dead_queue)]
-        got = Counter((await states(redis_client, names, ids)).values())
-        raise AssertionError((got, dead)) from None
-
-
-class Tally:
-    """Planted, delivered and in-clear counts by channel, format and location."""
-
-    def __init__(self) -> None:
-        self.planted: Counter[tuple[str, str]] = Counter()
-        self.delivered: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-        self.clear: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-        self.examples: list[tuple[str, str, str, str, list[str]]] = []
-        self.foreign: Counter[str] = Counter()
-
-    def plant(self, placed: Iterable[tuple[Item, str]]) -> None:
-        """Count what was put into the tickets."""
-        self.planted.update((item.fmt, location) for item, location in placed)
-
-    def check(self, channel: str, document: Any, placed: Iterable[tuple[Item, str]],
-              pool_id: str) -> None:  # fmt: skip
-        """Search ``document`` (one thing the vendor received) for every planted item."""
-        views = Views.of(document)
-        for item, location in placed:
-            self.delivered[channel][item.fmt, location] += 1
-            if found := leaks(views, item):
-                self.clear[channel][item.fmt, location] += 1
-                self.examples.append((channel, item.fmt, location, item.written, found[:3]))
-        named = [n for n in foreign_names(pool_id) if n in views.text]
-        if named or (isinstance(document, dict) and _excluded(document)):
-            if not self.foreign[channel]:  # one example a channel: they are all alike
-                self.examples.append((channel, "isolation", "", _excerpt(document, named), named))
-            self.foreign[channel] += 1
-
-    def in_clear(self, channel: str | None = None) -> int:
-        """Items found in clear (on one channel, or on any)."""
-        return sum(sum(self.clear[c].values()) for c in ([channel] if channel else CHANNELS))
-
-    def table(self) -> str:
-        """The figures by format and by location, and the totals."""
-        lines = []
-        for axis, label in ((0, "format"), (1, "location")):
-            keys = sorted({k[axis] for k in self.planted})
-            lines.append(f"{label:28} planted " + " ".join(f"{c:>7}/clear" for c in CHANNELS))
-            for key in keys:
-                row = [v for k, v in self.planted.items() if k[axis] == key]
-                cells = []
-                for c in CHANNELS:
-                    got = sum(v for k, v in self.delivered[c].items() if k[axis] == key)
-                    bad = sum(v for k, v in self.clear[c].items() if k[axis] == key)
-                    cells.append(f"{got:>7}/{bad:<5}")
-                lines.append(f"{key:28} {sum(row):7} " + " ".join(cells))
-        total = " ".join(
-            f"{sum(self.delivered[c].values()):>7}/{self.in_clear(c):<5}" for c in CHANNELS
-        )
-        lines.append(f"{'TOTAL':28} {sum(self.planted.values()):7} {total}")
-        lines.append(f"copies naming another pool or listing excluded: {dict(self.foreign)}")
-        lines.extend(f"  in clear: {ex}" for ex in self.examples[:SHOWN])
-        if len(self.examples) > SHOWN:
-            lines.append(f"  ... and {len(self.examples) - SHOWN} more")
-        return "\n".join(lines)
-
-
-def _excerpt(document: Any, named: list[str]) -> str:
-    """Where in ``document`` the first foreign name (or ``excluded``) is."""
-    text = orjson.dumps(document).decode()
-    at = max(text.casefold().find(named[0] if named else '"excluded"'), 0)
-    return text[max(at - 60, 0) : at + 60]
-
-
-def _excluded(document: dict[str, Any]) -> bool:
-    assignment = document.get("assignment", document)
-    return isinstance(assignment, dict) and bool(assignment.get("excluded"))
-
-
-async def _pull_everything(
-    desk: Desk, pool_id: str, agents: int = 4, claim: Iterable[str] = ()
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Lease every ticket of the pool -- those of ``claim`` as a queue consumer does
-    (``claim``), the rest by ``assignments/next`` -- read it with ``GET /v1/tickets``
-    and complete it: (lease grant bodies, GET bodies) by ticket id."""
-    service, tokens, http = desk
-    token = tokens[f"agent:{pool_id}"]
-    grants: dict[str, dict[str, Any]] = {}
-    reads: dict[str, dict[str, Any]] = {}
-    claims = list(claim)
-
-    async def work(name: str) -> None:
-        agent = Agent(http, service.url, pool_id, token, name)
-        while True:
-            if claims:
-                wanted = claims.pop()
-                status, body = await agent.post(f"/assignments/{wanted}/claim", {"agent": name})
-            else:
-                status, body = await agent.pull()
-            if status == 204:
-                return
-            assert status == 200, (status, body)
-            ticket_id = body["lease"]["ticket_id"]
-            assert ticket_id not in grants, f"{ticket_id} leased twice"
-            grants[ticket_id] = body
-            async with http.get(
-                f"{service.url}/v1/tickets/{ticket_id}",
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response:
-                assert response.status == 200, await response.text()
-                reads[ticket_id] = await response.json()
-            lease = body["lease"]["lease_id"]
-            status, done = await agent.act(ticket_id, "complete", lease_id=lease, outcome="done")
-            assert status == 200, done
-
-    await asyncio.gather(*(work(f"dp-agent-{i}") for i in range(agents)))
-    return grants, reads
-
-
-async def _queued(
-    amqp: AbstractRobustConnection, names: Names, pool_id: str
-) -> dict[str, dict[str, Any]]:
-    """Every message now in the pool's queue, decoded, by message id (the ticket id);
-    its AMQP headers and properties go along under ``amqp``, the vendor reads them too."""
-    channel = await amqp.channel()
-    messages = await drain(channel, names.pool_queue(pool_id))
-    out = {
-        str(m.message_id): orjson.loads(m.body)
-        | {"amqp": {"headers": dict(m.headers or {}), **_properties(m)}}
-        for m in messages
-    }
-    assert len(out) == len(messages), "two messages with one ticket id"
-    return out
-
-
-def _properties(message: Any) -> dict[str, str]:
-    names = ("correlation_id", "reply_to", "app_id", "user_id", "type", "content_type")
-    return {n: str(getattr(message, n)) for n in names if getattr(message, n, None)}
-
-
-async def _pool_views(desk: Desk, pool_id: str) -> list[Any]:
-    """The pool status and its listing, as the vendor's token reads them."""
-    service, tokens, http = desk
-    agent = Agent(http, service.url, pool_id, tokens[f"agent:{pool_id}"], "supervisor")
-    out = []
-    for tail in ("", "/assignments?limit=1000"):
-        status, body = await agent.get(tail)
-        assert status == 200, body
-        out.append(body)
-    return out
 
 
 async def test_a_masked_vendor_receives_no_personal_data_in_clear(
@@ -302,13 +118,13 @@ async def test_a_masked_vendor_receives_no_personal_data_in_clear(
     assert len({fmt for fmt, _ in tally.planted}) >= 15
     assert {loc for _, loc in tally.planted} == set(LOCATIONS)
 
-    await _send_all(desk, amqp, names, [p.ticket for p in planted], via_http=VIA_HTTP)
-    await _wait_routed(redis_client, names, amqp, list(by_id))
+    await send_all(desk, amqp, names, [p.ticket for p in planted], via_http=VIA_HTTP)
+    await wait_routed(redis_client, names, amqp, list(by_id))
     everything = [pair for p in planted for pair in p.placed]
-    for view in await _pool_views(desk, MASKED):
+    for view in await pool_views(desk, MASKED):
         tally.check("status", view, everything, MASKED)  # status and listing: nothing at all
-    messages = await _queued(amqp, names, MASKED)
-    grants, reads = await _pull_everything(desk, MASKED, claim=sorted(messages)[:CLAIMED])
+    messages = await queued(amqp, names, MASKED)
+    grants, reads = await pull_everything(desk, MASKED, claim=sorted(messages)[:CLAIMED])
     for kind, docs in (("queue", messages), ("pull", grants),
                        ("get", reads)):  # fmt: skip
         for ticket_id, document in docs.items():
@@ -343,8 +159,8 @@ async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_
     service, tokens, http = desk
     planted = planted_tickets(2, seed=7, prefix=f"{suffix}-esc")
     by_id = {p.ticket["id"]: p for p in planted}
-    await _send_all(desk, amqp, names, [p.ticket for p in planted])
-    await _wait_routed(redis_client, names, amqp, list(by_id))
+    await send_all(desk, amqp, names, [p.ticket for p in planted])
+    await wait_routed(redis_client, names, amqp, list(by_id))
     channel = await amqp.channel()
     assert len(await drain(channel, names.pool_queue(MASKED))) == 2
     vendor_side: list[Any] = []  # what the first vendor hears about the move
@@ -390,8 +206,8 @@ async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_
     tally = Tally()
     for p in planted:
         tally.plant(p.placed)
-    messages = await _queued(amqp, names, ESCALATION_TARGET)
-    grants, reads = await _pull_everything(desk, ESCALATION_TARGET, agents=1)
+    messages = await queued(amqp, names, ESCALATION_TARGET)
+    grants, reads = await pull_everything(desk, ESCALATION_TARGET, agents=1)
     for kind, docs in (("queue", messages), ("pull", grants),
                        ("get", reads)):  # fmt: skip
         for tid, document in docs.items():
@@ -450,8 +266,8 @@ async def test_card_tickets_in_every_format_and_place_stay_in_house(
     desk = await desk_for(card_rule=True)
     planted = card_tickets(f"{suffix}-card")
     assert len(planted) > 15 * 8 * 9 + 3 * len(MORE_CARD_FORMATS) * 8
-    await _send_all(desk, amqp, names, [p.ticket for p in planted])
-    await _wait_routed(redis_client, names, amqp, [p.ticket["id"] for p in planted])
+    await send_all(desk, amqp, names, [p.ticket for p in planted])
+    await wait_routed(redis_client, names, amqp, [p.ticket["id"] for p in planted])
     channel = await amqp.channel()
     landed: dict[str, str] = {}
     for pool_id in POOLS:
