@@ -135,6 +135,15 @@ def test_the_escalating_pool_does_not_learn_where_the_ticket_went() -> None:
     assert out["ticket_masked"] is True
 
 
+def test_other_pools_agents_are_not_named() -> None:
+    # eve (of hq-cards) escalated the ticket here; bob is this pool's own agent.
+    record = _record()
+    record["reasons"].append("escalated to tier2 by agent eve: customer is upset")
+    out = for_pool(record, MASKER)
+    assert out["reasons"][-1] == "escalated to tier2 by agent [other agent]: customer is upset"
+    assert out["reasons"][2].startswith("escalated to tier2 by agent bob:")
+
+
 def test_every_router_text_is_scanned_not_only_the_ticket() -> None:
     record = _record()
     record["rule"] = "vip ana@example.com"

@@ -28,6 +28,11 @@ CARDS = [
     ("3056 9309 0259 04", "14 digits, last group short"),
     ("3782 822463 10005", "amex 4-6-5"),
     ("4222 2222 2222 2", "13 digits"),
+    ("4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "one digit at a time"),
+    ("4111\n1111\n1111\n1111", "one group per line"),
+    ("<span>4111</span><span>1111</span><span>1111</span><span>1111</span>", "HTML spans"),
+    ("4̲1̲1̲1̲ 1̲1̲1̲1̲ 1̲1̲1̲1̲ 1̲1̲1̲1̲", "combining marks"),
+    ("٤١١١ ١١١١ ١١١١ ١١١١", "Arabic-Indic digits"),
     ("6304 0000 0000 0000 018", "19 digits"),
 ]
 IBANS = [
@@ -43,6 +48,7 @@ IBANS = [
     "FR14 2004 1010 0505 0001 3M02 606",
     "NL91ABNA0417164300",
     "NO93 8601 1117 947",
+    "DE89\n3704\n0044\n0532\n0130\n00",
 ]
 PHONES = [
     "+44 20 7946 0958",
@@ -68,6 +74,7 @@ IDS = [
     ("QQ 12 34 56 C", "nino"),
     ("AB123456C", "nino"),
     ("ab 12 34 56 c", "nino"),
+    ("HZ-22-59-75-C", "nino"),
     ("12345678Z", "national_id"),  # ES DNI
     ("X1234567L", "national_id"),  # ES NIE
     ("RSSMRA85T10A562S", "national_id"),  # IT codice fiscale
@@ -93,6 +100,9 @@ EMAILS = [
     "zoë.müller@beispiel.de",
     "用户@例子.广告",
     "ana@localhost",
+    "ana[.]lopez[@]example[.]com",
+    "ana\u200e@\u200eexample.com",
+    "ana<span>@</span>example.com",
 ]
 IPS = ["192.168.10.20", "2001:db8::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "::1"]
 
@@ -100,8 +110,10 @@ IPS = ["192.168.10.20", "2001:db8::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
 @pytest.mark.parametrize(("card", "how"), CARDS)
 def test_cards_with_any_separator(card: str, how: str) -> None:
     result = mask_text(f"card {card} ok")
-    assert result.text == "card [card] ok", how
-    assert result.kinds == frozenset({"card"})
+    assert result.kinds == frozenset({"card"}), how
+    # HTML around the number and a combining mark after its last digit may stay.
+    rest = result.text.replace("<span>", "").replace("</span>", "").replace("\u0332", "")
+    assert rest == "card [card] ok", how
 
 
 @pytest.mark.parametrize("iban", IBANS)

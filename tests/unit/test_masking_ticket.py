@@ -3,6 +3,7 @@ flag computed by the same walk."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -201,3 +202,43 @@ def test_normalise_keeps_plain_text_as_it_is() -> None:
     assert spaced.text == "a bc"
     assert spaced.original_span(0, 4) == (0, 5)
     assert spaced.original_span(3, 4) == (4, 5)
+
+
+@pytest.mark.parametrize(
+    ("html", "masked"),
+    [
+        ('<a href="mailto:ana@example.com">write</a>', "[email]write</a>"),
+        ('<a href="tel:+442079460958">call</a>', "[phone]call</a>"),
+        ('<input name="cc" value="4111 1111 1111 1111">', "[card]"),
+        ("<br/> no data <b>here</b>", "<br/> no data <b>here</b>"),
+    ],
+)
+def test_html_attribute_values_are_read(html: str, masked: str) -> None:
+    assert mask_ticket(_ticket(body=html))["body"] == masked
+
+
+def test_values_split_over_fields_are_masked_together() -> None:
+    raw = _ticket(
+        metadata={
+            "form": {"cc_1": "4111", "cc_2": "1111", "cc_3": "1111", "cc_4": "1111", "n": 2},
+            "phone": ["+44", "20", "7946", "0958"],
+            "sizes": ["38", "40", "42"],
+        }
+    )
+    out = mask_ticket(raw)["metadata"]
+    assert out["form"] == {
+        "cc_1": "[card]",
+        "cc_2": "[card]",
+        "cc_3": "[card]",
+        "cc_4": "[card]",
+        "n": 2,
+    }
+    assert out["phone"] == "[phone]"  # the key names a phone: replaced whole
+    assert out["sizes"] == ["38", "40", "42"]
+
+
+def test_base64_values_are_decoded_and_masked() -> None:
+
+    blob = base64.b64encode(b"Please write to ana.lopez@example.com, thanks").decode()
+    out = mask_ticket(_ticket(metadata={"mime": blob, "word": "Kundendienstmitarbeiterin"}))
+    assert out["metadata"] == {"mime": "[email]", "word": "Kundendienstmitarbeiterin"}
