@@ -111,9 +111,9 @@ def _blank(text: str, spans: Sequence[Span]) -> str:
     return "".join(parts)
 
 
-# Base64 (standard or URL-safe) of at least 12 bytes: an integration that encodes a
+# Base64 (standard or URL-safe) of at least 9 bytes: an integration that encodes a
 # value ("a2VuamkuaGFkZGFk...") hides nothing from a reader who decodes it.
-_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 _MAX_DEPTH = 2
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 

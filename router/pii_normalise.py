@@ -54,7 +54,9 @@ def _char_map() -> dict[str, str]:
             else:
                 norm = unicodedata.normalize("NFKC", ch)
                 if norm != ch:
-                    table[ch] = norm
+                    # A symbol that becomes letters ("№" -> "No", "™" -> "TM") is a word
+                    # of its own: it must not glue itself to an id next to it.
+                    table[ch] = f" {norm} " if category[0] == "S" and norm.isalpha() else norm
     table.update(_EXTRA)
     return table
 
