@@ -94,8 +94,8 @@ _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("dot", re.compile(rf"{_OPEN}\s*(?:(?i:dot)|\.)\s*{_CLOSE}"), "([{<"),
     # "john at example dot com": " at " and " dot " between words (_context)
     ("word", re.compile(r"\s+(?i:at|dot)\s+"), " "),
-    # "john @ example.com"
-    ("at_spaced", re.compile(r"\s+@\s*|@\s+"), "@"),
+    # "john @ example.com" (the spaces around it: _context)
+    ("at_spaced", re.compile("@"), "@"),
     # "<span>4111</span>", "ana<b>@</b>example.com": tags split nothing (see _rewrite)
     ("tag", re.compile(r"</?(?!(?i:at|dot)\s*>)[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?>"), "<"),
     # "ana%40example.com", double-encoded "%2540"
@@ -136,7 +136,15 @@ def _context(kind: str, text: str, start: int, end: int) -> tuple[str, int, int]
             return "dot", start, end
         return ("at", start, end) if _AT_TAIL.match(text, end) else None
     if kind == "at_spaced":
-        return ("at", start, end) if _word_char(text, start - 1) and _word_char(text, end) else None
+        before = start
+        while before > 0 and text[before - 1].isspace():
+            before -= 1
+        after = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+        if (before, after) == (start, end) or not (
+            _word_char(text, before - 1) and _word_char(text, after)
+        ):
+            return None  # "ana@example.com" needs no rewrite; "@ home" is no address
+        return "at", before, after
     return kind, start, end
 
 
@@ -265,7 +273,8 @@ def _rewrites(text: str) -> list[tuple[int, int, str]]:
             if replacement is not None and replacement != text[start:end]:
                 found.append((start, end, replacement))
     if text.isascii():
-        passes = [_CONTROLS]
+        # isprintable() is false for "\n" too, but true text without controls is common.
+        passes = [] if text.isprintable() else [_CONTROLS]
     else:
         passes = [_CONTROLS, _BMP_CHARS]
         if _ANY_ASTRAL.search(text):
