@@ -112,6 +112,9 @@ def _emails(rng: random.Random, variant: str) -> Item:
         "defanged": f"{local.replace('.', '[.]')}[@]{domain.replace('.', '[.]')}",
         "all-words": f"{local.replace('.', ' dot ')} at {dotted}",
     }.get(variant)
+    if variant == "quoted-local":  # RFC 5322 allows a quoted local part with spaces
+        local = f'"{rng.choice(FIRST)} {rng.choice(LAST)}{rng.randint(10, 99)}"'
+        written = f"{local}@{domain}"
     if variant == "plus-tag":
         local = f"{local}+billing"
         written = f"{local}@{domain}"
@@ -178,6 +181,8 @@ CARD_BRANDS: dict[str, tuple[tuple[str, ...], int]] = {
     "discover": (("6011", "65"), 16),
     "jcb": (("3528", "3589"), 16),
     "visa13": (("4",), 13),
+    "unionpay19": (("62",), 19),
+    "visa19": (("4",), 19),
 }
 CARD_SEPARATORS = {
     "bare": "", "spaces": " ", "dashes": "-", "dots": ".", "nbsp": NBSP, "thin": THIN,
@@ -192,13 +197,14 @@ CARD_VARIANTS = (*CARD_SEPARATORS, "fullwidth", "fullwidth-spaces", "arabic-indi
 
 
 def card_number(rng: random.Random, brand: str) -> str:
-    """A Luhn-valid number of ``brand`` that also fits a JSON number exactly."""
+    """A Luhn-valid number of ``brand``; up to 16 digits, one that also fits a JSON
+    number exactly (so it can be planted as one)."""
     prefixes, length = CARD_BRANDS[brand]
     while True:
         body = rng.choice(prefixes)
         body += _digits(rng, length - 1 - len(body))
         number = body + luhn.calc_check_digit(body)
-        if int(number) < JSON_SAFE_INT:
+        if length > 16 or int(number) < JSON_SAFE_INT:
             return number
 
 
@@ -239,7 +245,8 @@ def write_card(number: str, variant: str) -> str:
 def card_item(number: str, variant: str) -> Item:
     """The card ``number`` as planted in format ``variant``."""
     written = write_card(number, variant)
-    return Item("card", f"card/{variant}", written, (written,), (number,), number=int(number))
+    as_json = int(number) if int(number) < JSON_SAFE_INT else None
+    return Item("card", f"card/{variant}", written, (written,), (number,), number=as_json)
 
 
 def _cards(rng: random.Random, variant: str) -> Item:
@@ -291,6 +298,7 @@ def _ibans(rng: random.Random, variant: str) -> Item:
         "newlines": "\n".join(" ".join(groups[i : i + 3]) for i in range(0, len(groups), 3)),
         "dots": ".".join(groups),
         "html-attribute": f'<td data-iban="{" ".join(groups)}">on file</td>',
+        "angle": f"<{number}>",
         "cc-spaced": f"{number[:2]} {number[2:4]} " + " ".join(groups[1:]),
     }[variant_of]
     runs = tuple(r for r in re.findall(r"\d+", number[4:]) if len(r) >= DIGIT_WINDOW)
@@ -330,6 +338,7 @@ def _national(rng: random.Random, variant: str) -> Item:
             "nino-spaced": f"{number[:2]} {number[2:4]} {number[4:6]} {number[6:8]} {number[8]}",
             "nino-dashes": f"{number[:2]}-{number[2:4]}-{number[4:6]}-{number[6:8]}-{number[8]}",
             "nino-lower": number.lower(),
+            "nino-angle": f"<{number}>",  # a template's placeholder brackets left around it
         }[variant]
         return Item("nino", fmt, written, (written,), (), (number,))
     if variant.startswith("es"):
@@ -370,7 +379,8 @@ def _ips(rng: random.Random, variant: str) -> Item:
 _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] = {
     "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
                         "fullwidth", "mailto", "spaced", "html-entity", "json-escaped", "bidi",
-                        "plus-tag", "html-tags", "html-href", "defanged", "all-words")),
+                        "plus-tag", "quoted-local", "html-tags", "html-href", "defanged",
+                        "all-words")),
     "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
                         "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
                         "fullwidth", "arabic-indic", "devanagari", "tel-uri", "dotted-intl",
@@ -378,10 +388,10 @@ _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] 
     "card": (_cards, CARD_VARIANTS),
     "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp",
                       "mixed-case", "newlines", "dots", "cc-spaced", "html-attribute",
-                      "known")),
+                      "angle", "known")),
     "id": (_national, ("ssn-dashes", "ssn-spaces", "ssn-labelled", "cpf-dotted", "cpf-bare",
                        "nino-compact", "nino-example", "nino-spaced", "nino-dashes",
-                       "nino-lower", "es-dni", "es-nie", "it-cf")),
+                       "nino-lower", "nino-angle", "es-dni", "es-nie", "it-cf")),
     "ip": (_ips, ("ipv4", "ipv4-port", "ipv4-mapped", "ipv4-defanged", "ipv6",
                   "ipv6-upper-brackets", "ipv6-full")),
 }  # fmt: skip
