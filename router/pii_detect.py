@@ -42,6 +42,7 @@ Span = tuple[int, int]
 # ("ana@[10.0.0.1]") still has a personal local part.
 _DOMAIN = re.compile(r"@(?:\[[0-9A-Fa-f:.]+\]|[\w-]+(?:\.[\w-]+)*)")
 _LOCAL = re.compile(r"[\w.+'-]+\Z")
+_QUOTED_LOCAL = re.compile(r'"[^"\n]{1,64}"\Z')  # "jan murphy"@example.org
 _LOCAL_MAX = 256
 
 # Blanks: not a digit, letter, separator or space, so nothing found later starts,
@@ -59,6 +60,8 @@ def _email_spans(text: str) -> list[Span]:
     for domain in _DOMAIN.finditer(text):
         at = domain.start()
         local = _LOCAL.search(text, max(pos, at - _LOCAL_MAX), at)
+        if local is None and at > 0 and text[at - 1] == '"':
+            local = _QUOTED_LOCAL.search(text, max(pos, at - 66), at)
         if local is not None and domain.end() > at + 1:
             spans.append((local.start(), domain.end()))
             pos = domain.end()
@@ -95,6 +98,22 @@ class Finding:
 
 
 _Found = tuple[int, int, str]
+_SHORT = 200
+_DIGIT = re.compile(r"\d")
+# What can make an item out of a text with few digits: "@" or a spelling of it, ":"
+# (IPv6), a base64 value, a character the normaliser rewrites.
+_NOT_FEW = re.compile(r"[@:%&\\<(\[{]|(?i:\bat\b|\bdot\b)")
+
+
+def _few_digits(text: str) -> bool:
+    """True when ``text`` cannot hold an item: every finder needs four digits or more
+    (an IPv4 address, the digits of a PAN), an "@", ":" or an encoding."""
+    return (
+        len(_DIGIT.findall(text)) < 4
+        and not _NOT_FEW.search(text)
+        and not _BASE64.search(text)
+        and not changes(text)
+    )
 
 
 def _blank(text: str, spans: Sequence[Span]) -> str:
@@ -159,6 +178,8 @@ def find_pii(
         and not _BASE64.search(text)
     ):
         return []  # nothing any finder (or the normaliser) could turn into a match
+    if len(text) < _SHORT and _few_digits(text):
+        return []  # a short router or field text: "ordered: vendor-acme of 3 eligible"
     norm = normalise(text)
     scan = norm.text
     found = _encoded(scan, regions, until, _depth)

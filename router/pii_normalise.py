@@ -97,7 +97,8 @@ _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # "john @ example.com" (the spaces around it: _context)
     ("at_spaced", re.compile("@"), "@"),
     # "<span>4111</span>", "ana<b>@</b>example.com": tags split nothing (see _rewrite)
-    ("tag", re.compile(r"</?(?!(?i:at|dot)\s*>)[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?>"), "<"),
+    # A tag's name is letters (h1-h6 aside): "<RE152322A>" is an id in brackets, no tag.
+    ("tag", re.compile(r"</?(?!(?i:at|dot)\s*>)[A-Za-z]{1,16}[1-6]?(?:\s[^<>]{0,200})?/?>"), "<"),
     # "ana%40example.com", double-encoded "%2540"
     ("pct", re.compile(r"%(?:25)*[0-9A-Fa-f]{2}"), "%"),
     # "&#64;", "&#x40;", "&commat;"
@@ -112,7 +113,7 @@ _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 # After " at ": a name with a dot (or a spelled-out dot) in it, as in a domain.
 _AT_TAIL = re.compile(rf"[\w-]+(?:\.|{_DOT_WORD})\w")
 _SPACE = re.compile(r"\s*")
-_TAG_NAME = re.compile(r"</?[A-Za-z][A-Za-z0-9]*")
+_TAG_NAME = re.compile(r"</?[A-Za-z]{1,16}[1-6]?")
 _TAG_PUNCTUATION = re.compile(r"[\"'=]")
 
 
