@@ -224,6 +224,10 @@ def _median(t: Target) -> float:
     return statistics.median(b.rate for b in t.bursts) if t.bursts else float("nan")
 
 
+def _cpu_cost(t: Target) -> float:
+    return statistics.median(b.cpu_ms_per_ticket + b.servers_ms_per_ticket for b in t.bursts)
+
+
 def report(bench: Bench, load: tuple[str, str]) -> bool:
     """Print the table; True when every check passed."""
     a = bench.args
@@ -262,6 +266,14 @@ def report(bench: Bench, load: tuple[str, str]) -> bool:
         print(
             f"router x1 / {relay.label}: {_median(one) / _median(relay):.2f} (medians; best/best "
             f"{best:.2f}; burst by burst {', '.join(f'{x:.2f}' for x in pairs)})"
+        )
+    if relay and one:
+        # What a CPU-bound machine (the shared 2-core one) makes of it, independent of how
+        # much CPU other load leaves: CPU per ticket of the target plus broker and Redis.
+        cost = {t.label: _cpu_cost(t) for t in (relay, one)}
+        print(
+            f"cpu per ticket, target + broker + Redis: {relay.label} {cost[relay.label]:.2f} ms, "
+            f"router x1 {cost[one.label]:.2f} ms: ratio {cost[relay.label] / cost[one.label]:.2f}"
         )
     for t in bench.targets:
         if t.is_router and t.by_pool:
