@@ -119,6 +119,11 @@ class Received:
     pools: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # ticket id -> (pool, message_id, body digest) of each fresh copy, in arrival order
     copies: dict[str, list[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # ticket id -> every delivery of its assignments: (monotonic time, redelivered,
+    # x-delivery-count), redeliveries included (to tell a doubled copy's story)
+    deliveries: dict[str, list[tuple[float, bool, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     # ticket id -> monotonic time its first assignment arrived
     first_at: dict[str, float] = field(default_factory=dict)
     # ticket id -> dead-letter reasons, one per fresh copy
@@ -140,6 +145,19 @@ class Received:
         """Copies beyond the first that equal it (same pool, message id and body): a
         pool system de-duplicating on the message id sees them once."""
         return sum(sum(1 for c in copies[1:] if c == copies[0]) for copies in self.copies.values())
+
+    def doubled_story(self, since: float) -> list[str]:
+        """For each doubled ticket: when (seconds after ``since``) each delivery came,
+        and whether the broker marked it redelivered."""
+        out = []
+        for tid, copies in self.copies.items():
+            if len(copies) > 1:
+                steps = ", ".join(
+                    f"{t - since:+.1f}s{' redelivered' if r else ''}{f' x{n}' if n else ''}"
+                    for t, r, n in self.deliveries[tid]
+                )
+                out.append(f"{tid}: {steps}")
+        return out
 
     def dead_reasons(self) -> Counter[str]:
         """How many tickets were dead-lettered, per reason."""
@@ -196,6 +214,11 @@ class PoolCollector:
         tid = str(orjson.loads(message.body)["ticket_id"])
         # Assignments are published with the pool id as routing key.
         pool = str(message.routing_key)
+        headers = message.header.properties.headers or {}
+        count = headers.get("x-delivery-count", 0)
+        self.received.deliveries[tid].append(
+            (time.monotonic(), _redelivered(message), count if isinstance(count, int) else -1)
+        )
         if self._record(message, tid, self.received.pools, pool):
             digest = hashlib.sha256(message.body).hexdigest()
             mid = str(message.header.properties.message_id)
@@ -218,10 +241,7 @@ class PoolCollector:
     ) -> bool:
         """Count a fresh copy (True); a redelivery of a seen ticket is not one (False)."""
         self.received.messages += 1
-        redelivered = isinstance(message.delivery, spec.Basic.Deliver) and bool(
-            message.delivery.redelivered
-        )
-        if redelivered and tid in into:
+        if _redelivered(message) and tid in into:
             return False  # the same copy again, after its ack was lost
         into[tid].append(what)
         return True
@@ -233,3 +253,7 @@ class PoolCollector:
             return
         with contextlib.suppress(Exception):  # lost ack: the copy comes again, redelivered
             await message.channel.basic_ack(tag)
+
+
+def _redelivered(message: DeliveredMessage) -> bool:
+    return isinstance(message.delivery, spec.Basic.Deliver) and bool(message.delivery.redelivered)

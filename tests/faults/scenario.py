@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from aiormq.exceptions import AMQPError
+from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 
 from queues.keys import Keys
 from router.config import load_config
@@ -64,7 +64,9 @@ class Figures:
     assigned: int  # distinct tickets that reached a pool queue
     lost: int  # published, but neither assigned, dead-lettered nor still queued
     stuck: int  # still in the inbound queue when the deadline passed
-    doubled_redis: int  # tickets in more than one pool's backlog in Redis
+    # Tickets in more than one pool's backlog, plus pool load counted beyond the
+    # assigned records (one ticket counted twice).
+    doubled_redis: int
     doubled_pools: int  # assignment copies beyond the first on the pool queues
     doubled_identical: int  # of those, copies equal to the first (pool, message id, body)
     dead: int  # tickets dead-lettered
@@ -169,7 +171,7 @@ class Flow:
             channel = await asyncio.wait_for(self._probe.channel(), 2)
             ok = await channel.queue_declare(self.names.inbound_queue, passive=True, timeout=2)
             return int(ok.consumer_count or 0)
-        except (AMQPError, OSError, TimeoutError, ConnectionError):
+        except (AMQPError, ChannelInvalidStateError, OSError, TimeoutError, ConnectionError):
             await self._probe.reset()
             return None
 
@@ -272,6 +274,8 @@ class Flow:
             stall_s=stall,
             max_wait_s=max(waits, default=0.0),
         )
+        if got.doubled:
+            figures.notes.append("doubled: " + "; ".join(got.doubled_story(fault_began)[:5]))
         RESULTS.append(figures)
         return figures
 
@@ -314,17 +318,21 @@ class Flow:
                 for pool in POOL_IDS:
                     pipe.zscore(self.keys.backlog(pool), tid)
             raw = pipe.execute()
+            loads = client.mget([self.keys.load(p) for p in POOL_IDS])
         finally:
             client.close()
         per = 1 + len(POOL_IDS)
-        doubled = missing = 0
+        doubled = missing = done = 0
         for i, tid in enumerate(ids):
             state, *scores = raw[i * per : (i + 1) * per]
             if sum(s is not None for s in scores) > 1:
                 doubled += 1
+            done += state is not None and state.decode() in DONE_STATES
             if tid in on_pools and (state is None or state.decode() not in DONE_STATES):
                 missing += 1
-        return doubled, missing
+        # A pool's load counted more often than it holds assigned tickets: doubled too.
+        counted = sum(int(v) for v in loads if v is not None)
+        return doubled + max(0, counted - done), missing
 
     async def close(self) -> None:
         """Stop every replica by PID, and the clients."""
@@ -353,10 +361,12 @@ def assert_clean(
     message id and body). ``received`` must be given with it.
     """
     print(figures.line())
-    assert all(r.running for r in survivors), "a replica exited: " + "".join(
-        r.tail(800) for r in survivors if not r.running
+    # On failure: the figures and the end of every replica's log.
+    why = figures.line() + "".join(
+        f"\n--- replica {r.pid} log ---\n{r.tail(1500)}" for r in survivors
     )
-    assert not any(n.startswith("NOT RECOVERED") for n in figures.notes), figures.line()
+    assert all(r.running for r in survivors), "a replica exited: " + why
+    assert not any(n.startswith("NOT RECOVERED") for n in figures.notes), why
     allowed = 0
     if may_double:
         assert received is not None
@@ -371,5 +381,5 @@ def assert_clean(
         figures.dead,
         figures.redis_missing,
     )
-    assert counts == (0, 0, 0, 0, 0), figures.line()
-    assert figures.assigned == figures.published, figures.line()
+    assert counts == (0, 0, 0, 0, 0), why
+    assert figures.assigned == figures.published, why
