@@ -123,6 +123,7 @@ async def test_a_masked_vendor_receives_no_personal_data_in_clear(
     everything = [pair for p in planted for pair in p.placed]
     for view in await pool_views(desk, MASKED):
         tally.check("status", view, everything, MASKED)  # status and listing: nothing at all
+    assert await _refused_to_other_vendors(desk, sorted(by_id)[:40]) == []
     messages = await queued(amqp, names, MASKED)
     grants, reads = await pull_everything(desk, MASKED, claim=sorted(messages)[:CLAIMED])
     for kind, docs in (("queue", messages), ("pull", grants),
@@ -139,6 +140,21 @@ async def test_a_masked_vendor_receives_no_personal_data_in_clear(
         assert [t for t, d in docs.items() if d.get("assignment", d)["ticket_id"] != t] == [], kind
     assert tally.in_clear() == 0, tally.in_clear()
     assert not tally.foreign, dict(tally.foreign)
+
+
+async def _refused_to_other_vendors(desk: Desk, ticket_ids: list[str]) -> list[Any]:
+    """Another vendor's token reading these tickets or the pool: every answer that is not
+    a 403 (the same answer as for an unknown id)."""
+    service, tokens, http = desk
+    token = {"Authorization": f"Bearer {tokens[f'agent:{ESCALATION_TARGET}']}"}
+    paths = [f"/v1/tickets/{t}" for t in ticket_ids]
+    paths += [f"/v1/pools/{MASKED}", f"/v1/pools/{MASKED}/assignments"]
+    answered = []
+    for path in paths:
+        async with http.get(service.url + path, headers=token) as response:
+            if response.status != 403:
+                answered.append((path, response.status, await response.text()))
+    return answered
 
 
 def _reason_items(seed: int) -> list[Item]:
