@@ -212,8 +212,8 @@ class _Walk:
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
             touched = [scalars[k][0] for k in range(first, last + 1)]
-            if len(touched) < 2 or any(masked[i] != original[i] for i in touched):
-                continue  # within one item, or explained by an item masked on its own
+            if any(masked[i] != original[i] for i in touched):
+                continue  # explained by an item masked on its own
             for i in touched:
                 masked[i] = f"[{finding.kind}]"
         return masked

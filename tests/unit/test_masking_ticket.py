@@ -237,6 +237,13 @@ def test_values_split_over_fields_are_masked_together() -> None:
     assert out["sizes"] == ["38", "40", "42"]
 
 
+def test_a_split_phone_read_with_a_region_is_masked() -> None:
+    # With GB as region, libphonenumber reads "95933" and "0986" as numbers of their own
+    # in the joined text: each piece is masked although neither is a finding alone.
+    raw = _ticket(customer={"country": "GB"}, metadata={"parts": ["(11)", "95933", "0986"]})
+    assert mask_ticket(raw)["metadata"]["parts"] == ["(11)", "[phone]", "[phone]"]
+
+
 def test_base64_values_are_decoded_and_masked() -> None:
 
     blob = base64.b64encode(b"Please write to ana.lopez@example.com, thanks").decode()
