@@ -73,6 +73,8 @@ pytestmark = pytest.mark.integration
 TICKETS = 620
 VIA_HTTP = 120
 CLAIMED = 150  # leased through claim (a queue consumer), the rest through assignments/next
+SHARED_CUSTOMERS = 10  # customer ids that come back on several tickets
+PSEUDONYM_KEY = "data-protection-test-pseudonym-key"
 
 
 @pytest.fixture
@@ -90,7 +92,9 @@ async def desk_for(
 
     async def start(card_rule: bool = False) -> Desk:
         doc = dp_config(languages(model_dir), card_rule=card_rule)
-        service = await start_service(config_path=write_config(tmp_path / "dp.json", doc))
+        service = await start_service(
+            config_path=write_config(tmp_path / "dp.json", doc), pseudonym_key=PSEUDONYM_KEY
+        )
         session = ClientSession()
         sessions.append(session)
         return service, await make_tokens(redis_client, names, POOLS), session
@@ -110,6 +114,7 @@ async def test_a_masked_vendor_receives_no_personal_data_in_clear(
     desk = await desk_for()
     planted = planted_tickets(TICKETS, seed=20261201, prefix=f"{suffix}-dp")
     by_id = {p.ticket["id"]: p for p in planted}
+    returning = _returning_customers(planted)
     tally = Tally()
     for p in planted:
         tally.plant(p.placed)
@@ -135,11 +140,36 @@ async def test_a_masked_vendor_receives_no_personal_data_in_clear(
     assert (len(messages), len(grants), len(reads)) == (TICKETS, TICKETS, TICKETS)
     assert {m["pool_id"] for m in messages.values()} == {MASKED}
     assert all(m["ticket_masked"] is True for m in messages.values())
+    # A returning customer is recognisable (one pseudonym per customer id), not identifiable.
+    seen: dict[str, set[str]] = {}
+    for docs in (messages, reads):
+        for tid, doc in docs.items():
+            if tid in returning:
+                seen.setdefault(returning[tid], set()).add(_delivered_customer_id(doc))
+    assert len(seen) == SHARED_CUSTOMERS and all(len(v) == 1 for v in seen.values()), seen
+    pseudonyms = {v.pop() for v in seen.values()}
+    assert len(pseudonyms) == SHARED_CUSTOMERS and all(p.startswith("cus_") for p in pseudonyms)
+    assert not pseudonyms & set(seen)
     # The vendor still gets the handles it works with: the ticket id in every copy.
     for kind, docs in (("queue", messages), ("get", reads)):
         assert [t for t, d in docs.items() if d.get("assignment", d)["ticket_id"] != t] == [], kind
     assert tally.in_clear() == 0, tally.in_clear()
     assert not tally.foreign, dict(tally.foreign)
+
+
+def _returning_customers(planted: list[PlantedTicket]) -> dict[str, str]:
+    """Give tickets without a planted customer id one of a few shared customer ids:
+    ticket id -> customer id."""
+    out: dict[str, str] = {}
+    for n, p in enumerate(planted):
+        if n % 4 == 0 and all(loc != "customer.id" for _, loc in p.placed):
+            shared = f"acct-{len(out) % SHARED_CUSTOMERS}"
+            p.ticket["customer"]["id"] = out[p.ticket["id"]] = shared
+    return out
+
+
+def _delivered_customer_id(document: dict[str, Any]) -> str:
+    return str(document.get("assignment", document)["ticket"]["customer"]["id"])
 
 
 async def _refused_to_other_vendors(desk: Desk, ticket_ids: list[str]) -> list[Any]:
