@@ -130,6 +130,7 @@ def test_the_oracle_sees_every_item_unmasked_and_nothing_in_the_carrier() -> Non
 @example(single("iban/angle", "body"))  # "<DK45...>" read as a tag, its digits too
 @example(single("id/nino-angle", "tags"))
 @example(single("email/quoted-local", "subject"))
+@example(single("iban/spaces", "tags", 220))  # "RO56 FYSC JUDS IR7V AHCE KECV"
 def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
     before = copy.deepcopy(case.ticket)
     masked = mask_ticket(case.ticket)
@@ -141,6 +142,7 @@ def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(FORMATS), SEEDS, st.sampled_from(("US", "GB", "DE", "FR", "BR", "IN")))
 @example("phone/known-case", 0, "US")
+@example("iban/dots", 374, "US")  # "RO58.SJRB.PH1W.DKIN.RWPH.THTQ": few digits, once not scanned
 def test_no_fragment_survives_mask_text(fmt: str, seed: int, region: str) -> None:
     item = plant(fmt, seed)
     for text in (item.written, f"Call me: {item.written}.", f"我的号码是{item.written}，谢谢"):
