@@ -82,8 +82,12 @@ def _digits(rng: random.Random, n: int) -> str:
 
 
 def _local(rng: random.Random) -> str:
-    # Distinctive on purpose: the local part alone identifies the customer.
-    return f"{rng.choice(FIRST)}.{rng.choice(LAST)}{rng.randint(10, 99)}"
+    # Distinctive on purpose: the local part alone identifies the customer. Half have
+    # no digit at all (a masker must not need one to look).
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    if rng.random() < 0.5:
+        return f"{first}.{rng.choice('abcdefghijklmnopqrstuvwxyz')}.{last}"
+    return f"{first}.{last}{rng.randint(10, 99)}"
 
 
 def _email(written: str, local: str, domain: str, fmt: str) -> Item:
