@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ from router import masking_phones as phones
 from router import pii_digits as digits
 from router.pii_normalise import changes, normalise
 
-__all__ = ["KINDS", "Finding", "contains_card_data", "find_pii"]
+__all__ = ["KINDS", "Finding", "clear_memo", "contains_card_data", "find_pii"]
 
 Span = tuple[int, int]
 
@@ -101,13 +102,17 @@ _Found = tuple[int, int, str]
 _SHORT = 200
 _DIGIT = re.compile(r"\d")
 # What can make an item out of a text with few digits: "@" or a spelling of it, ":"
-# (IPv6), a base64 value, a character the normaliser rewrites.
-_NOT_FEW = re.compile(r"[@:%&\\<(\[{]|(?i:\bat\b|\bdot\b)")
+# (IPv6), an IBAN's country and check digits (a Romanian BBAN may hold no digit:
+# "RO56 FYSC JUDS IR7V AHCE KECV"), a base64 value, a character the normaliser rewrites.
+_NOT_FEW = re.compile(
+    r"[@:%&\\<(\[{]|(?i:\bat\b|\bdot\b)"
+    r"|\d(?<=[A-Za-z]{2}\d)\d|\d(?<=[A-Za-z]{2}[\s.-]\d)\d"
+)
 
 
 def _few_digits(text: str) -> bool:
     """True when ``text`` cannot hold an item: every finder needs four digits or more
-    (an IPv4 address, the digits of a PAN), an "@", ":" or an encoding."""
+    (an IPv4 address, the digits of a PAN), an IBAN's start, an "@", ":" or an encoding."""
     return (
         len(_DIGIT.findall(text)) < 4
         and not _NOT_FEW.search(text)
@@ -161,6 +166,45 @@ def _encoded(scan: str, regions: Sequence[str], until: str | None, depth: int) -
     return found
 
 
+class _Memo:
+    """The last findings by (text, regions), up to a budget of characters: a ticket's
+    strings are scanned when its card flag is computed and again when it is masked for
+    a pool, in the same process -- the second time costs a lookup. Findings are
+    immutable; the budget bounds the memory (texts of 64 KiB included)."""
+
+    def __init__(self, budget_chars: int) -> None:
+        self._budget = budget_chars
+        self._used = 0
+        self._entries: OrderedDict[tuple[str, tuple[str, ...]], tuple[Finding, ...]] = OrderedDict()
+
+    def get(self, key: tuple[str, tuple[str, ...]]) -> tuple[Finding, ...] | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, tuple[str, ...]], findings: tuple[Finding, ...]) -> None:
+        if len(key[0]) > self._budget // 16 or key in self._entries:
+            return
+        self._entries[key] = findings
+        self._used += len(key[0])
+        while self._used > self._budget:
+            (text, _), _ = self._entries.popitem(last=False)
+            self._used -= len(text)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._used = 0
+
+
+_MEMO = _Memo(budget_chars=8_000_000)
+
+
+def clear_memo() -> None:
+    """Forget memoised findings (benchmarks measure the detector, not the memo)."""
+    _MEMO.clear()
+
+
 def find_pii(
     text: str, regions: Sequence[str] = (), *, until: str | None = None, _depth: int = 0
 ) -> list[Finding]:
@@ -168,8 +212,8 @@ def find_pii(
 
     ``regions`` (ISO 3166-1 alpha-2, e.g. the customer's country) lets national
     phone numbers be read by their numbering plan. ``until`` stops after that
-    kind's finder (``"card"``: only what the pipeline up to cards finds, which is
-    all a card flag needs -- the later finders cannot change it).
+    kind's finder (``"card"``: only what the pipeline up to cards finds; the later
+    finders cannot change it). Full scans are memoised (see ``_Memo``).
     """
     if (
         not _INTERESTING.search(text)
@@ -180,6 +224,18 @@ def find_pii(
         return []  # nothing any finder (or the normaliser) could turn into a match
     if len(text) < _SHORT and _few_digits(text):
         return []  # a short router or field text: "ordered: vendor-acme of 3 eligible"
+    if until is not None or _depth:
+        return _detect(text, regions, until, _depth)
+    key = (text, tuple(regions))
+    memo = _MEMO.get(key)
+    if memo is None:
+        memo = tuple(_detect(text, regions, None, 0))
+        _MEMO.put(key, memo)
+    return list(memo)
+
+
+def _detect(text: str, regions: Sequence[str], until: str | None, _depth: int) -> list[Finding]:
+    """The pipeline of the module doc (``find_pii`` without its fast paths and memo)."""
     norm = normalise(text)
     scan = norm.text
     found = _encoded(scan, regions, until, _depth)
