@@ -189,6 +189,7 @@ class Bench:
                 finally:
                     for t in group:
                         await stop(t)
+                    # (a target that did not start has nothing to verify; its error stands)
                     for t, sub in zip(group, subs, strict=False):
                         await verify(t, admin, r)
                         await sub.close()
