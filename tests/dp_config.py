@@ -52,14 +52,18 @@ def _pool(pool_id: str, languages: list[str], tiers: list[str], cost: float) -> 
     return pool
 
 
-def dp_config(languages: list[str], *, card_rule: bool = False) -> dict[str, Any]:
-    """The config document (see the module doc); ``languages``: every one the model knows."""
+def dp_config(
+    languages: list[str], *, card_rule: bool = False, first: str = MASKED
+) -> dict[str, Any]:
+    """The config document (see the module doc); ``languages``: every one the model knows;
+    ``first``: the pool the intake rule tries first (``RIVAL``: the full-access vendor)."""
     both = ["tier1", "tier2"]
+    intake = [first, *(p for p in (MASKED, RIVAL, IN_HOUSE) if p != first)]
     rules: list[dict[str, Any]] = [
         {"id": "escalated", "match": {"tiers": ["tier2"]},
          "pools": [ESCALATION_TARGET, IN_HOUSE], "strategy": "ordered"},
         # Ops name rules after pools; the rule id is one more place a pool's name travels.
-        {"id": INTAKE_RULE, "pools": [MASKED, RIVAL, IN_HOUSE], "strategy": "ordered",
+        {"id": INTAKE_RULE, "pools": intake, "strategy": "ordered",
          "escalation": [{"after_minutes": 30, "pools": [ESCALATION_TARGET]}]},
     ]  # fmt: skip
     doc: dict[str, Any] = {

@@ -36,6 +36,7 @@ from tests.dp_config import (
     MASKED,
     OUTSOURCED,
     POOLS,
+    RIVAL,
     dp_config,
 )
 from tests.integration.conftest import ServiceFactory, drain
@@ -90,8 +91,8 @@ async def desk_for(
     extra_pools.extend(POOLS)  # their queues are deleted after the test
     sessions: list[ClientSession] = []
 
-    async def start(card_rule: bool = False) -> Desk:
-        doc = dp_config(languages(model_dir), card_rule=card_rule)
+    async def start(card_rule: bool = False, first: str = MASKED) -> Desk:
+        doc = dp_config(languages(model_dir), card_rule=card_rule, first=first)
         service = await start_service(
             config_path=write_config(tmp_path / "dp.json", doc), pseudonym_key=PSEUDONYM_KEY
         )
@@ -266,6 +267,32 @@ async def test_router_text_reaching_the_next_masked_pool_is_masked_and_names_no_
     kinds = sorted(g["assignment"]["moves"][-1]["kind"] for g in grants.values())
     assert kinds == ["agent", "sla"]
     assert tally.in_clear() == 0, tally.in_clear()
+    assert not tally.foreign, dict(tally.foreign)
+
+
+async def test_a_full_access_vendor_sees_the_ticket_but_no_other_pool(
+    desk_for: Callable[..., Awaitable[Desk]],
+    amqp: AbstractRobustConnection,
+    redis_client: aioredis.Redis,
+    names: Names,
+    suffix: str,
+) -> None:
+    desk = await desk_for(first=RIVAL)
+    planted = planted_tickets(30, seed=11, prefix=f"{suffix}-full")
+    by_id = {p.ticket["id"]: p for p in planted}
+    await send_all(desk, amqp, names, [p.ticket for p in planted])
+    await wait_routed(redis_client, names, amqp, list(by_id))
+    messages = await queued(amqp, names, RIVAL)
+    grants, reads = await pull_everything(desk, RIVAL, agents=2)
+    tally = Tally()
+    for kind, docs in (("queue", messages), ("pull", grants), ("get", reads)):
+        for tid, document in docs.items():
+            tally.check(kind, document, [], RIVAL)
+            assignment = document.get("assignment", document)
+            # Full data access: the ticket as sent (the vendor's contract allows it) ...
+            assert assignment["ticket"] == by_id[tid].ticket, (kind, tid)
+    assert sorted(messages) == sorted(grants) == sorted(reads) == sorted(by_id)
+    # ... but nothing about the other pools: no excluded map, no id, name or vendor.
     assert not tally.foreign, dict(tally.foreign)
 
 
