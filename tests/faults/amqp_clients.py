@@ -146,6 +146,16 @@ class Received:
         pool system de-duplicating on the message id sees them once."""
         return sum(sum(1 for c in copies[1:] if c == copies[0]) for copies in self.copies.values())
 
+    def in_flight_at(self, instant: float, margin: float = 1.0) -> set[str]:
+        """Tickets whose assignment was on its way at ``instant`` (a broker crash): its
+        first copy arrived within ``margin`` seconds of it, or arrived only as a
+        redelivery (the broker had sent it and the crash lost it on the wire)."""
+        return {
+            tid
+            for tid, seen in self.deliveries.items()
+            if seen and (seen[0][1] or abs(seen[0][0] - instant) <= margin)
+        }
+
     def doubled_story(self, since: float) -> list[str]:
         """For each doubled ticket: when (seconds after ``since``) each delivery came,
         and whether the broker marked it redelivered."""

@@ -354,11 +354,13 @@ def assert_clean(
     and recovered by itself: the surviving replicas are the processes started before
     the fault (no restart) and still run. Prints the figures first.
 
-    ``may_double``: tickets a replica held claimed when it was killed or frozen. Such a
-    replica may have published and not yet recorded; nothing can tell whether that
-    publish landed, so the takeover publishes the stored decision again. Each of those
-    (and only those) may arrive once more on its pool queue, byte-identical (same pool,
-    message id and body). ``received`` must be given with it.
+    ``may_double``: tickets whose assignment publish was in flight when its publisher
+    or the broker died: a replica killed or frozen holding their claims (it may have
+    published and not yet recorded), or a broker that stored the message and crashed
+    before confirming it. Nothing can tell whether that publish landed, so the stored
+    decision is published again. Each of those (and only those) may arrive once more on
+    its pool queue, byte-identical (same pool, message id and body). ``received`` must
+    be given with it.
     """
     print(figures.line())
     # On failure: the figures and the end of every replica's log.

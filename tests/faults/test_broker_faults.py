@@ -77,6 +77,10 @@ async def test_broker_node_kill9_and_restart(flow: Flow) -> None:
     figures = await flow.outcome("RabbitMQ node kill -9", ids, fault_began=began, fault_ended=ended)
     await watch.stop()
     figures.notes.extend([f"node restart {restart_s:.1f} s", watch.summary()])
-    assert_clean(figures, [router])
+    # An assignment the broker stored and then crashed before confirming is published
+    # again (the router cannot know it landed): one identical extra copy, only for the
+    # tickets whose assignment was on its way at the kill.
+    received = flow.collector.received
+    assert_clean(figures, [router], received=received, may_double=received.in_flight_at(began))
     assert watch.not_ready > 0, "never 503 while the broker was down: " + watch.summary()
     assert watch.ready_without_consumer == 0, watch.summary()
