@@ -192,13 +192,15 @@ class _Walk:
     def joined(self, masked: list[Any], original: Sequence[Any]) -> list[Any]:
         """Items (of a list, or the values of an object) that hold personal data only
         together ("4111", "1111", "1111", "1111"): the scalar items are scanned joined
-        by spaces too, and every item a finding spans is replaced whole by its token."""
+        by spaces too -- as masked already, so an item masked on its own ("000000018")
+        is a token that joins nothing -- and every item a finding spans is replaced whole
+        by its token."""
         scalars = [
-            (i, str(item))
+            (i, str(masked[i]))
             for i, item in enumerate(original)
             if isinstance(item, str | int | float)
             and not isinstance(item, bool)
-            and len(str(item)) <= _PIECE_MAX
+            and len(str(masked[i])) <= _PIECE_MAX
         ]
         if len(scalars) < 2 or not any(any(c.isdigit() for c in s) for _, s in scalars):
             return masked
@@ -211,11 +213,8 @@ class _Walk:
             self.kinds.add(finding.kind)
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
-            touched = [scalars[k][0] for k in range(first, last + 1)]
-            if any(masked[i] != original[i] for i in touched):
-                continue  # explained by an item masked on its own
-            for i in touched:
-                masked[i] = f"[{finding.kind}]"
+            for k in range(first, last + 1):
+                masked[scalars[k][0]] = f"[{finding.kind}]"
         return masked
 
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, Any]:

@@ -237,6 +237,13 @@ def test_values_split_over_fields_are_masked_together() -> None:
     assert out["sizes"] == ["38", "40", "42"]
 
 
+def test_a_split_card_with_a_long_piece_is_masked_whole() -> None:
+    # The 9-digit piece is masked alone; the pieces before it still hold ten digits.
+    raw = _ticket(metadata={"form": {"a": "6304", "b": "000000", "c": "000000018"}})
+    form = mask_ticket(raw)["metadata"]["form"]
+    assert [v.startswith("[") for v in form.values()] == [True, True, True]
+
+
 def test_a_split_phone_read_with_a_region_is_masked() -> None:
     # With GB as region, libphonenumber reads "95933" and "0986" as numbers of their own
     # in the joined text: each piece is masked although neither is a finding alone.
