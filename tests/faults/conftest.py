@@ -73,6 +73,14 @@ async def volatile_flow(
     await scenario.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long form is also marked ``slow`` (so ``-m "not slow"`` leaves it out)."""
+    if SCALE.name == "long":
+        for item in items:
+            if item.get_closest_marker("faults") is not None:
+                item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Every scenario's figures, in one table at the end of the run."""
     if not RESULTS:
