@@ -86,7 +86,7 @@ KINDS = (*(kind for kind, _ in _CHECKED), "phone", "number")
 # What any finder needs: a digit, "@" or a spelling of it, or "::" (an IPv6 address
 # can be all letters: "fe::ab"); otherwise only a character the normaliser rewrites
 # (a fullwidth digit) can make one.
-_INTERESTING = re.compile(r"[\d@%&\\<]|::|(?i:\bat\b|\bdot\b)")
+_INTERESTING = re.compile(r"[\d@%&\\<]|::|\s(?i:at|dot)\s|[(\[{]\s*(?:(?i:at|dot)|\.)\s*[)\]}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ def _few_digits(text: str) -> bool:
     return (
         len(_DIGIT.findall(text)) < 4
         and not _NOT_FEW.search(text)
-        and not _BASE64.search(text)
+        and not _base64_candidates(text)
         and not changes(text)
     )
 
@@ -138,6 +138,15 @@ def _blank(text: str, spans: Sequence[Span]) -> str:
 # Base64 (standard or URL-safe) of at least 9 bytes: an integration that encodes a
 # value ("a2VuamkuaGFkZGFk...") hides nothing from a reader who decodes it.
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+# Base64 of text is mixed: digits, "+", "/" or capitals inside. A long word of one
+# case ("malheureusement", "Kundendienstmitarbeiter") is no candidate.
+_MIXED = re.compile(r"[0-9+/_-]|.[A-Z]")
+
+
+def _base64_candidates(text: str) -> list[re.Match[str]]:
+    return [m for m in _BASE64.finditer(text) if _MIXED.search(m.group().rstrip("="))]
+
+
 _MAX_DEPTH = 2
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -148,7 +157,7 @@ def _encoded(scan: str, regions: Sequence[str], until: str | None, depth: int) -
     found: list[_Found] = []
     if depth >= _MAX_DEPTH:
         return found
-    for match in _BASE64.finditer(scan):
+    for match in _base64_candidates(scan):
         token = match.group().rstrip("=")
         try:
             raw = base64.b64decode(
@@ -219,7 +228,7 @@ def find_pii(
         not _INTERESTING.search(text)
         and not changes(text)
         and text.count(":") < 7
-        and not _BASE64.search(text)
+        and not _base64_candidates(text)
     ):
         return []  # nothing any finder (or the normaliser) could turn into a match
     if len(text) < _SHORT and _few_digits(text):
@@ -241,6 +250,12 @@ def _detect(text: str, regions: Sequence[str], until: str | None, _depth: int) -
     found = _encoded(scan, regions, until, _depth)
     if found:
         scan = _blank(scan, [(s, e) for s, e, _ in found])
+    if not _DIGIT.search(scan):
+        # No digit (after normalising): only an e-mail or an all-letter IPv6 address
+        # ("fe::ab") can be there; the other finders all need digits.
+        for kind, finder in (_CHECKED[0], ("ip", numbers.ip_spans)):
+            found.extend((start, end, kind) for start, end in finder(scan))
+        return _mapped(norm.original_span, found)
     for kind, finder in _CHECKED:
         spans = finder(scan)
         if spans:
