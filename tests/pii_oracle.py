@@ -28,7 +28,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from tests.pii_plants import DIGIT_WINDOW, Item
+from tests.pii_item import DIGIT_WINDOW, Item
 
 # Inside one string, what people put between the groups of a number.
 # Not "*", "#" or "x": those are what a masker writes instead of digits.

@@ -1,6 +1,6 @@
 """Planted personal data for the data-protection tests.
 
-An :class:`Item` is one piece of personal data as a ticket would carry it
+An :class:`Item` (``tests.pii_item``) is one piece of personal data as a ticket would carry it
 (``written``) with what must not survive masking: ``secrets`` (the value itself),
 ``digits`` (no ``DIGIT_WINDOW`` consecutive digits of them may survive) and
 ``compact`` (letters and digits that must not survive, separators ignored);
@@ -16,9 +16,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from stdnum import iban, luhn
 from stdnum.br import cpf
@@ -26,42 +24,20 @@ from stdnum.es import dni, nie
 from stdnum.it import codicefiscale
 from stdnum.us import ssn
 
-DIGIT_WINDOW = 7
-ZWSP = "\u200b"
-NBSP = "\u00a0"
-THIN = "\u2009"
-NNBSP = "\u202f"
-LRM = "\u200e"
-SOFT_HYPHEN = "\u00ad"
-JSON_SAFE_INT = 2**53
-# Decimal digits of other scripts and Unicode blocks: the zero of each.
-SCRIPT_ZEROS = {"fullwidth": 0xFF10, "arabic-indic": 0x0660, "devanagari": 0x0966,
-                "math-bold": 0x1D7CE}  # fmt: skip
-
-
-def ascii_digits(text: str) -> str:
-    """The decimal digits of ``text`` (any script) as ASCII digits."""
-    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
-
-
-def in_script(text: str, script: str) -> str:
-    """``text`` with its ASCII digits written in ``script`` (a key of SCRIPT_ZEROS)."""
-    zero = SCRIPT_ZEROS[script]
-    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in text)
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One planted piece of personal data and what of it must not survive."""
-
-    kind: str
-    fmt: str
-    written: str
-    secrets: tuple[str, ...]
-    digits: tuple[str, ...] = ()
-    compact: tuple[str, ...] = ()
-    number: int | None = None  # the item as a JSON number, when it is one
-
+from tests.pii_item import (
+    DIGIT_WINDOW,
+    JSON_SAFE_INT,
+    LRM,
+    NBSP,
+    NNBSP,
+    SCRIPT_ZEROS,
+    SOFT_HYPHEN,
+    THIN,
+    ZWSP,
+    Item,
+    ascii_digits,
+    in_script,
+)
 
 # --- the formats ----------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.pii_plants import FORMATS, Item, plant
+from tests.pii_item import Item
+from tests.pii_plants import FORMATS, plant
 
 LOCATIONS = (
     "subject", "body", "customer.email", "customer.phone", "customer.id", "customer.plan",

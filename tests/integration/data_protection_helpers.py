@@ -20,8 +20,8 @@ from router.settings import Names
 from tests.dp_config import foreign_names
 from tests.integration.conftest import RunningService, drain, publish, wait_for
 from tests.integration.test_leases_helpers import Agent, states
+from tests.pii_item import Item
 from tests.pii_oracle import Views, leaks
-from tests.pii_plants import Item
 
 CHANNELS = ("queue", "pull", "get", "status")
 SHOWN = 40  # leaks listed one by one under the table

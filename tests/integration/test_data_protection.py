@@ -51,11 +51,11 @@ from tests.integration.data_protection_helpers import (
     wait_routed,
 )
 from tests.integration.test_leases_helpers import Agent, make_tokens, write_config
+from tests.pii_item import Item
 from tests.pii_plants import (
     CARD_BRANDS,
     CARD_VARIANTS,
     OTHER_VENDOR_AGENT,
-    Item,
     card_item,
     card_number,
     plant,

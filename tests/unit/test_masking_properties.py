@@ -29,8 +29,9 @@ from router.masking import Masker, mask_text, mask_ticket
 from router.policy import decide
 from router.ticket_schema import ticket_from_object
 from tests.dp_config import ESCALATION_TARGET, MASKED, dp_config, foreign_names
+from tests.pii_item import Item
 from tests.pii_oracle import Views, leaks
-from tests.pii_plants import FORMATS, OTHER_VENDOR_AGENT, Item, card_item, plant
+from tests.pii_plants import FORMATS, OTHER_VENDOR_AGENT, card_item, plant
 from tests.pii_tickets import LOCATIONS, PlantedTicket, base_ticket, compatible, place
 
 SEEDS = st.integers(0, 2**32 - 1)
