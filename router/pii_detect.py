@@ -9,15 +9,21 @@ same normalised text, so what is masked and what is flagged cannot disagree.
 Pipeline, per string:
 
 1. Normalise (``router.pii_normalise``): NFKC, invisible characters dropped,
-   every space a space, look-alike digits and dashes plain, ``%40``, ``&#64;``,
-   ``(at)``, `` dot `` spelled out. Findings are mapped back to the original text.
-2. Finders, most specific first. Each one's findings are blanked (same length)
+   every space a space, look-alike digits and dashes plain, HTML tags reduced to
+   their attribute values, ``%40``, ``&#64;``, ``(at)``, `` dot `` spelled out.
+   Findings are mapped back to the original text.
+2. Base64 values whose decoded text holds an item (the item's kind).
+3. Finders, most specific first. Each one's findings are blanked (same length)
    before the next runs, so an e-mail address's digits are not also a phone
    number: e-mail, IBAN, card, CPF, SSN, UK NI, other national ids, IP address.
-3. Amounts are blanked (kept readable), then phone numbers (libphonenumber with
+4. Amounts are blanked (kept readable), then phone numbers (libphonenumber with
    the ticket's regions, then by shape), then every remaining run of seven or
    more digits that is not a date (``router.pii_digits``): the catch-all that
    makes the detector err on the side of masking.
+
+Fast paths skip the pipeline where no finder could find anything, and full scans
+are memoised (``_Memo``), so the flag at parse time and the masking at publish time
+scan a string once.
 """
 
 from __future__ import annotations
