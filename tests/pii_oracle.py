@@ -1,9 +1,9 @@
 """The oracle of the data-protection tests: is a planted item readable in a document?
 
 A vendor reads what it receives with a human's eyes (or a script's), so the
-document is searched the way they would read it: HTML tags dropped, base64 decoded,
-HTML entities and URL escapes decoded, Unicode NFKC (fullwidth
-and mathematical digits, no-break spaces), every decimal digit of any script as its
+document is searched the way they would read it: HTML tags dropped, base64 and
+quoted-printable decoded, HTML entities and URL escapes decoded, Unicode NFKC
+(fullwidth and mathematical digits, no-break spaces), every decimal digit of any script as its
 ASCII digit, invisible characters (zero-width, soft hyphen, bidi marks) and
 combining marks removed, case folded, and the common spellings of ``@`` and ``.``
 (``at``/``dot``, ``(at)``, ``&#64;``, ``\\u0040``) undone. An item leaks when one of
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import html
+import quopri
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -71,6 +72,7 @@ def squeeze(text: str) -> str:
 
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
+_QUOTED_PRINTABLE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 SHORT = 6  # an object's scalars this short are read joined too: {"cc1": "4111", ...}
 
@@ -79,17 +81,21 @@ def _scalars(values: Iterable[Any]) -> list[str]:
     return [str(v) for v in values if not isinstance(v, dict | list | bool | None)]
 
 
-def _readings(text: str) -> Iterator[str]:
-    """``text``, and what a reader makes of it: HTML tags dropped, base64 decoded.
-    RFC 3339 times (the router's own: decided_at, sla_due ...) are left out: their
-    digits are no one's card, and read as digit runs they would match by chance."""
+def _readings(text: str, depth: int = 0) -> Iterator[str]:
+    """``text``, and what a reader makes of it: HTML tags dropped, base64 and
+    quoted-printable decoded (and what those hold, decoded once more). RFC 3339 times
+    (the router's own: decided_at, sla_due ...) are left out: their digits are no
+    one's card, and read as digit runs they would match by chance."""
     text = _TIME.sub(" ", text)
     yield text
     if "<" in text:
         yield _TAG.sub("", text)
-    for blob in _BASE64.findall(text):
-        if decoded := _decoded(blob):
-            yield decoded
+    decoded = [_decoded(blob) for blob in _BASE64.findall(text)]
+    if _QUOTED_PRINTABLE.search(text):
+        decoded.append(quopri.decodestring(text.encode()).decode("utf-8", "replace"))
+    for inner in decoded:
+        if inner:
+            yield from (_readings(inner, depth + 1) if depth < 1 else (inner,))
 
 
 def _decoded(blob: str) -> str | None:

@@ -91,6 +91,9 @@ def _emails(rng: random.Random, variant: str) -> Item:
         "html-href": f'<a href="mailto:{local}@{domain}">write to me</a>',
         "defanged": f"{local.replace('.', '[.]')}[@]{domain.replace('.', '[.]')}",
         "all-words": f"{local.replace('.', ' dot ')} at {dotted}",
+        # A raw MIME body in quoted-printable: "=40" is "@", "=" + newline a soft break.
+        "quoted-printable": f"{local}=40{domain}",
+        "qp-soft-break": f"{local[:4]}=\n{local[4:]}@{domain}",
     }.get(variant)
     if variant == "quoted-local":  # RFC 5322 allows a quoted local part with spaces
         local = f'"{rng.choice(FIRST)} {rng.choice(LAST)}{rng.randint(10, 99)}"'
@@ -168,7 +171,8 @@ CARD_SEPARATORS = {
     "bare": "", "spaces": " ", "dashes": "-", "dots": ".", "nbsp": NBSP, "thin": THIN,
     "nnbsp": NNBSP, "slashes": "/", "zwsp": ZWSP, "space-dash": " - ", "newlines": "\n",
     "tabs": "\t", "url-encoded": "%20", "soft-hyphen": SOFT_HYPHEN, "bidi": LRM,
-    "html-nbsp": "&nbsp;", "html-spans": "</span><span>",
+    "html-nbsp": "&nbsp;", "html-spans": "</span><span>", "quoted-printable": "=20",
+    "form-encoded": "+",
 }  # fmt: skip
 HTML_ATTRIBUTE = '<input name="cc" value="{}">'  # a web form pasted into the ticket
 CARD_VARIANTS = (*CARD_SEPARATORS, "fullwidth", "fullwidth-spaces", "arabic-indic", "devanagari",
@@ -279,6 +283,7 @@ def _ibans(rng: random.Random, variant: str) -> Item:
         "dots": ".".join(groups),
         "html-attribute": f'<td data-iban="{" ".join(groups)}">on file</td>',
         "angle": f"<{number}>",
+        "quoted-printable": "=20".join(groups),
         "cc-spaced": f"{number[:2]} {number[2:4]} " + " ".join(groups[1:]),
     }[variant_of]
     runs = tuple(r for r in re.findall(r"\d+", number[4:]) if len(r) >= DIGIT_WINDOW)
@@ -360,7 +365,7 @@ _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] 
     "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
                         "fullwidth", "mailto", "spaced", "html-entity", "json-escaped", "bidi",
                         "plus-tag", "quoted-local", "html-tags", "html-href", "defanged",
-                        "all-words")),
+                        "all-words", "quoted-printable", "qp-soft-break")),
     "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
                         "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
                         "fullwidth", "arabic-indic", "devanagari", "tel-uri", "dotted-intl",
@@ -368,7 +373,7 @@ _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] 
     "card": (_cards, CARD_VARIANTS),
     "iban": (_ibans, ("compact", "spaces", "dashes", "lower", "lower-spaces", "nbsp",
                       "mixed-case", "newlines", "dots", "cc-spaced", "html-attribute",
-                      "angle", "known")),
+                      "angle", "quoted-printable", "known")),
     "id": (_national, ("ssn-dashes", "ssn-spaces", "ssn-labelled", "cpf-dotted", "cpf-bare",
                        "nino-compact", "nino-example", "nino-spaced", "nino-dashes",
                        "nino-lower", "nino-angle", "es-dni", "es-nie", "it-cf")),

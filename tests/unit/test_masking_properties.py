@@ -132,6 +132,9 @@ def test_the_oracle_sees_every_item_unmasked_and_nothing_in_the_carrier() -> Non
 @example(single("id/nino-angle", "tags"))
 @example(single("email/quoted-local", "subject"))
 @example(single("iban/spaces", "tags", 220))  # "RO56 FYSC JUDS IR7V AHCE KECV"
+@example(single("email/quoted-printable", "body"))  # "=40" is "@" in a raw MIME body
+@example(single("card/quoted-printable", "subject"))
+@example(single("iban/quoted-printable", "metadata.list"))
 def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
     before = copy.deepcopy(case.ticket)
     masked = mask_ticket(case.ticket)
@@ -158,6 +161,7 @@ CARD_FORMATS = tuple(f for f in FORMATS if f.startswith("card/"))
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(CARD_FORMATS), SEEDS, st.sampled_from(LOCATIONS))
 @example("card/digit-by-digit", 0, "body")  # masked, yet once not flagged: went outsourced
+@example("card/form-encoded", 0, "source")  # "4111+1111+...": masked as a number, not flagged
 def test_a_card_anywhere_flags_the_ticket(fmt: str, seed: int, location: str) -> None:
     item = plant(fmt, seed)
     if not compatible(item, location):
