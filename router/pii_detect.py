@@ -107,11 +107,12 @@ class Finding:
 _Found = tuple[int, int, str]
 _SHORT = 200
 _DIGIT = re.compile(r"\d")
-# What can make an item out of a text with few digits: "@" or a spelling of it, ":"
+# What can make an item out of a text with few digits: "@" or a spelling of it
+# (percent, quoted-printable, entity, escape, bracket, tag), ":"
 # (IPv6), an IBAN's country and check digits (a Romanian BBAN may hold no digit:
 # "RO56 FYSC JUDS IR7V AHCE KECV"), a base64 value, a character the normaliser rewrites.
 _NOT_FEW = re.compile(
-    r"[@:%&\\<(\[{]|(?i:\bat\b|\bdot\b)"
+    r"[@:%&=\\<(\[{]|(?i:\bat\b|\bdot\b)"
     r"|\d(?<=[A-Za-z]{2}\d)\d|\d(?<=[A-Za-z]{2}[\s.-]\d)\d"
 )
 

@@ -101,6 +101,9 @@ _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("tag", re.compile(r"</?(?!(?i:at|dot)\s*>)[A-Za-z]{1,16}[1-6]?(?:\s[^<>]{0,200})?/?>"), "<"),
     # "ana%40example.com", double-encoded "%2540"
     ("pct", re.compile(r"%(?:25)*[0-9A-Fa-f]{2}"), "%"),
+    # Quoted-printable (a MIME part pasted as is): "ana=40example.com", "4111=201111",
+    # soft line breaks "=\n"
+    ("qp", re.compile(r"=(?:[0-9A-F]{2}|\r?\n)"), "="),
     # "&#64;", "&#x40;", "&commat;"
     (
         "entity",
@@ -180,6 +183,11 @@ def _rewrite(kind: str, piece: str) -> str | None:
         # "<input value="4111 ...">"): a tag without attributes joins what it splits.
         attributes = _TAG_NAME.sub("", piece, count=1).rstrip("/>")
         return " " + _TAG_PUNCTUATION.sub(" ", attributes) + " " if attributes.strip() else ""
+    if kind == "qp":
+        if piece[1] in "\r\n":
+            return ""
+        code = int(piece[1:], 16)
+        return chr(code) if 0x20 <= code < 0x7F else None
     if kind == "pct":
         code = int(piece[-2:], 16)
         return chr(code) if 0x20 <= code < 0x7F else None

@@ -24,6 +24,7 @@ CARDS = [
     ("4111–1111–1111–1111", "en dashes"),
     ("4111\u200b1111\u200b1111\u200b1111", "zero-width spaces"),
     ("4111%201111%201111%201111", "percent-encoded spaces"),
+    ("4111=201111=201111=201111", "quoted-printable spaces"),
     ("４１１１\u3000１１１１\u3000１１１１\u3000１１１１", "fullwidth digits, ideographic spaces"),
     ("3056 9309 0259 04", "14 digits, last group short"),
     ("3782 822463 10005", "amex 4-6-5"),
@@ -49,6 +50,7 @@ IBANS = [
     "NL91ABNA0417164300",
     "NO93 8601 1117 947",
     "DE89\n3704\n0044\n0532\n0130\n00",
+    "ES10=203715=202624=207576=204891=209612",
 ]
 PHONES = [
     "+44 20 7946 0958",
@@ -90,6 +92,7 @@ EMAILS = [
     "ANA AT EXAMPLE DOT COM",
     "ana%40example.com",
     "ana%2540example.com",
+    "ana=40example.com",
     "ana(at)example.com",
     "ana [at] example [dot] com",
     "ana{at}example{dot}com",
