@@ -34,11 +34,11 @@ IBAN_MAX_CHARS = 34
 
 # A run of digit groups joined by a separator: "4111 1111 1111 1111",
 # "4111-1111-1111-1111", "4111.1111.1111.1111", "4111/1111/...", "4111 - 1111 ...",
-# one per line
+# one per line, "4111+1111+..." (a form-encoded space)
 # or "4111111111111111" (no-break spaces and fullwidth digits are plain by now:
 # see router.pii_normalise). The card may sit inside a longer run ("ref 1234 4111
 # 1111 1111 1111"), so windows of groups are checked below.
-_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:(?:[./_-]|\s{1,2}| - )\d+)*(?!\d)")
+_DIGIT_RUN = re.compile(r"\d(?<!\d\d)\d*(?:(?:[./_+-]|\s{1,2}| - )\d+)*(?!\d)")
 _GROUP = re.compile(r"\d+")
 _NOT_DIGIT = re.compile(r"\D")
 

@@ -25,6 +25,7 @@ CARDS = [
     ("4111\u200b1111\u200b1111\u200b1111", "zero-width spaces"),
     ("4111%201111%201111%201111", "percent-encoded spaces"),
     ("4111=201111=201111=201111", "quoted-printable spaces"),
+    ("4111+1111+1111+1111", "form-encoded spaces"),
     ("４１１１\u3000１１１１\u3000１１１１\u3000１１１１", "fullwidth digits, ideographic spaces"),
     ("3056 9309 0259 04", "14 digits, last group short"),
     ("3782 822463 10005", "amex 4-6-5"),
