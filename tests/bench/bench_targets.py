@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 import redis.asyncio as aioredis
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractQueue
 from aiohttp import ClientError, ClientSession
 
 from queues.topology import declare_inbound, declare_pools
@@ -253,6 +253,8 @@ async def verify(target: Target, channel: AbstractChannel, r: aioredis.Redis) ->
             target.failures.append(f"{left} messages left on {q}")
             if q == names.dead_queue and (dead := await queue.get(no_ack=True, fail=False)):
                 target.failures.append(f"first dead letter: {dead.headers.get('x-router-error')!r}")
+            if q == names.inbound_queue:
+                target.failures.append(await _left_inbound(queue, r, names))
     if len(target.arrived) != expected:
         target.failures.append(f"{len(target.arrived)} assigned of {expected} published")
     if target.duplicates:
@@ -267,6 +269,19 @@ async def verify(target: Target, channel: AbstractChannel, r: aioredis.Redis) ->
         assigned = sum(1 for s in states if s == b"assigned")
         if assigned != expected:
             target.failures.append(f"{assigned} tickets assigned in Redis of {expected}")
+
+
+async def _left_inbound(queue: AbstractQueue, r: aioredis.Redis, names: Names) -> str:
+    """What the tickets left on the inbound queue are: redelivered or not, and their state
+    in Redis (``assigned`` ones were routed, only their ack did not reach the broker)."""
+    seen: collections.Counter[str] = collections.Counter()
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        tid = message.message_id or ""
+        raw = await r.hget(f"{names.redis_prefix}t:{tid}", "state")
+        state = raw.decode() if isinstance(raw, bytes) else "not in Redis"
+        again = "redelivered" if message.redelivered else "first delivery"
+        seen[f"{again}, {state}"] += 1
+    return "left inbound: " + ", ".join(f"{n} {what}" for what, n in seen.most_common())
 
 
 async def clean(target: Target, channel: AbstractChannel, r: aioredis.Redis) -> None:

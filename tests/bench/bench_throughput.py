@@ -309,6 +309,10 @@ async def main(args: argparse.Namespace) -> int:
         groups = [paired] if paired else []
         groups += [[bench.target(f"router x{k}", f"r{k}", k)] for k in args.replicas if k != 1]
         await bench.run(groups)
+        for t in bench.targets:
+            for p in t.procs if t.failures else ():
+                tail = p.err_path.read_text(errors="replace").splitlines()[-20:]
+                log(f"{t.label}: pid {p.proc.pid} stderr (last lines):\n" + "\n".join(tail))
     return 0 if report(bench, (before, _load())) else 1
 
 
