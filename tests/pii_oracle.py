@@ -35,11 +35,13 @@ from tests.pii_item import DIGIT_WINDOW, Item
 # Not "*", "#" or "x": those are what a masker writes instead of digits.
 _SEPARATORS = re.compile(r"[\s\-./()_,+~|:'\"\\]+")
 _AT = re.compile(
-    r"\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*|\s+at\s+|\s+@\s*|\s*@\s+|&#0*64;|&#x0*40;|&commat;"
+    r"\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*|\s+(?:at|arroba)\s+|\s+@\s*|\s*@\s+|&#0*64;|&#x0*40;"
+    r"|&commat;"
     r"|\\u0040"
 )
 _DOT = re.compile(
-    r"\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+dot\s+|\s+\.\s+|&#0*46;|&period;|\\u002e"
+    r"\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+(?:dot|punto|ponto)\s+|\s+\.\s+|&#0*46;|&period;"
+    r"|\\u002e"
 )
 
 

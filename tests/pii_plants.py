@@ -93,6 +93,8 @@ def _emails(rng: random.Random, variant: str) -> Item:
         "all-words": f"{local.replace('.', ' dot ')} at {dotted}",
         # A raw MIME body in quoted-printable: "=40" is "@", "=" + newline a soft break.
         "quoted-printable": f"{local}=40{domain}",
+        "words-nbsp": f"{local} at {dotted}".replace(" ", NBSP),  # a rich-text editor's spaces
+        "words-es": f"{local} arroba {domain.replace('.', ' punto ')}",
         "qp-soft-break": f"{local[:4]}=\n{local[4:]}@{domain}",
     }.get(variant)
     if variant == "quoted-local":  # RFC 5322 allows a quoted local part with spaces
@@ -365,7 +367,8 @@ _KINDS: dict[str, tuple[Callable[[random.Random, str], Item], tuple[str, ...]]] 
     "email": (_emails, ("plain", "upper", "intl", "words", "pct", "paren", "brackets", "zw",
                         "fullwidth", "mailto", "spaced", "html-entity", "json-escaped", "bidi",
                         "plus-tag", "quoted-local", "html-tags", "html-href", "defanged",
-                        "all-words", "quoted-printable", "qp-soft-break")),
+                        "all-words", "quoted-printable", "qp-soft-break", "words-nbsp",
+                        "words-es")),
     "phone": (_phones, ("e164", "e164-spaced", "uk-national", "uk-mobile", "us-parens",
                         "us-dots", "us-one", "de", "fr", "br", "in", "intl-00", "nbsp",
                         "fullwidth", "arabic-indic", "devanagari", "tel-uri", "dotted-intl",

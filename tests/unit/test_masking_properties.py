@@ -135,6 +135,8 @@ def test_the_oracle_sees_every_item_unmasked_and_nothing_in_the_carrier() -> Non
 @example(single("email/quoted-printable", "body"))  # "=40" is "@" in a raw MIME body
 @example(single("card/quoted-printable", "subject"))
 @example(single("iban/quoted-printable", "metadata.list"))
+@example(single("email/words-nbsp", "body"))  # "at"/"dot" between no-break spaces
+@example(single("email/words-es", "customer.extra"))  # "arroba" ... "punto"
 def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
     before = copy.deepcopy(case.ticket)
     masked = mask_ticket(case.ticket)
