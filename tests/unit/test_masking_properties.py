@@ -164,6 +164,7 @@ CARD_FORMATS = tuple(f for f in FORMATS if f.startswith("card/"))
 @given(st.sampled_from(CARD_FORMATS), SEEDS, st.sampled_from(LOCATIONS))
 @example("card/digit-by-digit", 0, "body")  # masked, yet once not flagged: went outsourced
 @example("card/form-encoded", 0, "source")  # "4111+1111+...": masked as a number, not flagged
+@example("card/grouped", 0, "metadata.split")  # ["4695", "476192", "513681802"]: 19 digits
 def test_a_card_anywhere_flags_the_ticket(fmt: str, seed: int, location: str) -> None:
     item = plant(fmt, seed)
     if not compatible(item, location):
