@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router import masking_phones as phones
-from router.pii_detect import contains_card_data, find_pii
+from router.pii_detect import Finding, contains_card_data, find_pii
 from router.pii_pseudonym import MIN_KEY_BYTES, NO_KEY_TOKEN, is_pseudonym, pseudonym
 
 log = logging.getLogger(__name__)
@@ -191,31 +191,45 @@ class _Walk:
 
     def joined(self, masked: list[Any], original: Sequence[Any]) -> list[Any]:
         """Items (of a list, or the values of an object) that hold personal data only
-        together ("4111", "1111", "1111", "1111"): the scalar items are scanned joined
-        by spaces too -- as masked already, so an item masked on its own ("000000018")
-        is a token that joins nothing -- and every item a finding spans is replaced whole
-        by its token."""
-        scalars = [
-            (i, str(masked[i]))
+        together ("4111", "1111", "1111", "1111"): the short scalar items are scanned
+        joined by spaces too, and every item a finding spans is replaced by its token.
+
+        Twice: as written, for what the pieces hold together (a card split 4/6/9 whose
+        long piece alone reads as a number), unless one of the pieces alone is that
+        kind already (a card number next to a count must not take the count along);
+        then as masked, for what is left around pieces masked on their own."""
+        pieces = [
+            i
             for i, item in enumerate(original)
             if isinstance(item, str | int | float)
             and not isinstance(item, bool)
-            and len(str(masked[i])) <= _PIECE_MAX
+            and len(str(item)) <= _PIECE_MAX
         ]
-        if len(scalars) < 2 or not any(any(c.isdigit() for c in s) for _, s in scalars):
+        if len(pieces) < 2 or not any(any(c.isdigit() for c in str(original[i])) for i in pieces):
             return masked
-        text, starts, pos = [], [], 0
-        for _, piece in scalars:
+        for finding, touched in self._scan_joined([str(original[i]) for i in pieces], pieces):
+            own = ({f.kind for f in find_pii(str(original[i]), self.regions)} for i in touched)
+            if len(touched) > 1 and not any(finding.kind in kinds for kinds in own):
+                for i in touched:
+                    masked[i] = f"[{finding.kind}]"
+        for finding, touched in self._scan_joined([str(masked[i]) for i in pieces], pieces):
+            for i in touched:
+                masked[i] = f"[{finding.kind}]"
+        return masked
+
+    def _scan_joined(self, texts: list[str], pieces: list[int]) -> list[tuple[Finding, list[int]]]:
+        """Findings in ``texts`` joined by spaces, each with the pieces it touches."""
+        starts, pos = [], 0
+        for piece in texts:
             starts.append(pos)
-            text.append(piece)
             pos += len(piece) + 1
-        for finding in find_pii(" ".join(text), self.regions, until=self.until):
+        out = []
+        for finding in find_pii(" ".join(texts), self.regions, until=self.until):
             self.kinds.add(finding.kind)
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
-            for k in range(first, last + 1):
-                masked[scalars[k][0]] = f"[{finding.kind}]"
-        return masked
+            out.append((finding, pieces[first : last + 1]))
+        return out
 
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

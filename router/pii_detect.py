@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from router import masking_numbers as numbers
 from router import masking_phones as phones
 from router import pii_digits as digits
-from router.pii_normalise import changes, normalise
+from router.pii_normalise import AT_WORDS, DOT_WORDS, changes, normalise
 
 __all__ = ["KINDS", "Finding", "clear_memo", "contains_card_data", "find_pii"]
 
@@ -92,7 +92,10 @@ KINDS = (*(kind for kind, _ in _CHECKED), "phone", "number")
 # What any finder needs: a digit, "@" or a spelling of it, or "::" (an IPv6 address
 # can be all letters: "fe::ab"); otherwise only a character the normaliser rewrites
 # (a fullwidth digit) can make one.
-_INTERESTING = re.compile(r"[\d@%&\\<]|::|\s(?i:at|dot)\s|[(\[{]\s*(?:(?i:at|dot)|\.)\s*[)\]}]")
+_INTERESTING = re.compile(
+    rf"[\d@%&\\<]|::|\s(?i:{AT_WORDS}|{DOT_WORDS})\s"
+    rf"|[(\[{{]\s*(?:(?i:{AT_WORDS}|{DOT_WORDS})|\.)\s*[)\]}}]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ _DIGIT = re.compile(r"\d")
 # (IPv6), an IBAN's country and check digits (a Romanian BBAN may hold no digit:
 # "RO56 FYSC JUDS IR7V AHCE KECV"), a base64 value, a character the normaliser rewrites.
 _NOT_FEW = re.compile(
-    r"[@:%&=\\<(\[{]|(?i:\bat\b|\bdot\b)"
+    rf"[@:%&=\\<(\[{{]|(?i:\b(?:{AT_WORDS}|{DOT_WORDS})\b)"
     r"|\d(?<=[A-Za-z]{2}\d)\d|\d(?<=[A-Za-z]{2}[\s.-]\d)\d"
 )
 

@@ -81,7 +81,12 @@ _COMBINING = _char_class(
 )
 _ASCII_CONTROL = "[\x00-\x08\x0e-\x1f\x7f]"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
-_DOT_WORD = rf"(?:\s*{_OPEN}\s*(?i:dot)\s*{_CLOSE}\s*|\s+(?i:dot)\s+)"
+# "@" and "." spelled out, in the languages of the tickets: "john at example dot com",
+# "jan arroba mail punto es", "ana arobase exemple point fr".
+AT_WORDS = "at|arroba|arobase|chiocciola|klammeraffe"
+DOT_WORDS = "dot|punto|ponto|point|punkt|kropka"
+_DOTS = frozenset(DOT_WORDS.split("|"))
+_DOT_WORD = rf"(?:\s*{_OPEN}\s*(?i:{DOT_WORDS})\s*{_CLOSE}\s*|\s+(?i:{DOT_WORDS})\s+)"
 
 # One regex per kind of rewrite, each run only when its trigger is in the text, and
 # each starting with a literal or a narrow class: a pattern that starts with "\s*"
@@ -90,10 +95,11 @@ _DOT_WORD = rf"(?:\s*{_OPEN}\s*(?i:dot)\s*{_CLOSE}\s*|\s+(?i:dot)\s+)"
 _PASSES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # "ana(at)example", "ana [at] example", "example {dot} com", defanged "ana[@]x[.]com"
     # (spaces around: _context)
-    ("at", re.compile(rf"{_OPEN}\s*(?:(?i:at)|@)\s*{_CLOSE}"), "([{<"),
-    ("dot", re.compile(rf"{_OPEN}\s*(?:(?i:dot)|\.)\s*{_CLOSE}"), "([{<"),
+    ("at", re.compile(rf"{_OPEN}\s*(?:(?i:{AT_WORDS})|@)\s*{_CLOSE}"), "([{<"),
+    ("dot", re.compile(rf"{_OPEN}\s*(?:(?i:{DOT_WORDS})|\.)\s*{_CLOSE}"), "([{<"),
     # "john at example dot com": " at " and " dot " between words (_context)
-    ("word", re.compile(r"\s+(?i:at|dot)\s+"), " "),
+    # (always run: the spaces may all be no-break ones)
+    ("word", re.compile(rf"\s+(?i:{AT_WORDS}|{DOT_WORDS})\s+"), ""),
     # "john @ example.com" (the spaces around it: _context)
     ("at_spaced", re.compile("@"), "@"),
     # "<span>4111</span>", "ana<b>@</b>example.com": tags split nothing (see _rewrite)
@@ -136,7 +142,7 @@ def _context(kind: str, text: str, start: int, end: int) -> tuple[str, int, int]
     if kind == "word":
         if not (_word_char(text, start - 1) and _word_char(text, end)):
             return None
-        if text[start:end].strip().lower() == "dot":
+        if text[start:end].strip().lower() in _DOTS:
             return "dot", start, end
         return ("at", start, end) if _AT_TAIL.match(text, end) else None
     if kind == "at_spaced":
@@ -271,7 +277,7 @@ def _rewrites(text: str) -> list[tuple[int, int, str]]:
     """Every rewrite the passes find, by position: (start, end, replacement)."""
     found: list[tuple[int, int, str]] = []
     for kind, pattern, trigger in _PASSES:
-        if not any(c in text for c in trigger):
+        if trigger and not any(c in text for c in trigger):
             continue
         for match in pattern.finditer(text):
             placed = _context(kind, text, *match.span())
@@ -294,5 +300,5 @@ def _rewrites(text: str) -> list[tuple[int, int, str]]:
         for match in chars.finditer(text):
             piece = match.group()
             found.append((match.start(), match.end(), "".join(_MAP.get(c, "") for c in piece)))
-    found.sort()
+    found.sort(key=lambda f: (f[0], -f[1]))  # at one start, the longest rewrite wins
     return found

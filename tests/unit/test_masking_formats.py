@@ -107,6 +107,9 @@ EMAILS = [
     "ana[.]lopez[@]example[.]com",
     "ana\u200e@\u200eexample.com",
     "ana<span>@</span>example.com",
+    "ana\u00a0at\u00a0example\u00a0dot\u00a0com",
+    "jan.lopez arroba mail punto example punto org",
+    "ana arobase exemple point fr",
 ]
 IPS = ["192.168.10.20", "2001:db8::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "::1"]
 

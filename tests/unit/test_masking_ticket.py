@@ -244,6 +244,17 @@ def test_a_split_card_with_a_long_piece_is_masked_whole() -> None:
     assert [v.startswith("[") for v in form.values()] == [True, True, True]
 
 
+def test_a_card_split_with_a_long_piece_is_a_card_and_flagged() -> None:
+    raw = _ticket(metadata={"cc": ["4695", "476192", "513681802"]})
+    assert mask_ticket(raw)["metadata"]["cc"] == ["[card]", "[card]", "[card]"]
+    assert ticket_has_card(raw)
+
+
+def test_a_card_next_to_a_count_does_not_take_the_count_along() -> None:
+    out = mask_ticket(_ticket(metadata={"card": 4111111111111111, "count": 3}))
+    assert out["metadata"] == {"card": "[card]", "count": 3}
+
+
 def test_a_split_phone_read_with_a_region_is_masked() -> None:
     # With GB as region, libphonenumber reads "95933" and "0986" as numbers of their own
     # in the joined text: each piece is masked although neither is a finding alone.
