@@ -25,6 +25,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from queues.acks import AckBatcher
 from queues.publisher import AmqpPublisher
 from router.errors import InvalidInput, TransientError
 from router.metrics import Metrics
@@ -70,6 +71,7 @@ class InboundConsumer:
         self._inbox: asyncio.Queue[Held] = asyncio.Queue()
         # Tickets waiting for another consumer's claim, put back in the inbox later.
         self._deferred: dict[asyncio.TimerHandle, Held] = {}
+        self._acks = AckBatcher()
         self._tag: str | None = None
         self._worker: asyncio.Task[None] | None = None
         # Set while nothing is held: no batch in progress and nothing waiting.
@@ -139,6 +141,7 @@ class InboundConsumer:
             message, _, _, pending = self._inbox.get_nowait()
             if pending is not None:
                 self._router.forget(pending.owner)
+            self._acks.forget(message)
             await _settle(message.nack(requeue=True))
             self._metrics.in_flight.dec()
 
@@ -148,6 +151,7 @@ class InboundConsumer:
             return
         self._metrics.received.labels("amqp").inc()
         self._metrics.in_flight.inc()
+        self._acks.delivered(message)
         self._idle.clear()
         self._inbox.put_nowait((message, datetime.now(UTC), time.monotonic(), None))
 
@@ -186,6 +190,7 @@ class InboundConsumer:
                 # on the new one, and an ack on the old one could not be sent anyway.
                 if known is not None:
                     self._router.forget(known.owner)
+                self._acks.forget(message)
                 self._metrics.in_flight.dec()
                 continue
             if known is not None:
@@ -201,6 +206,7 @@ class InboundConsumer:
             owner = f"{self._replica}:{uuid.uuid4().hex[:12]}"
             pending.append((message, Pending(ticket, owner, received_at, mono)))
         await self._route_until_done(pending)
+        await self._acks.flush()  # the dead letters of this batch
 
     async def _route_until_done(
         self, pending: list[tuple[AbstractIncomingMessage, Pending]]
@@ -236,8 +242,9 @@ class InboundConsumer:
                 elif outcome.status == "failed":
                     await self._fail(message, p, outcome.error or "internal error")
                 else:
-                    await _settle(message.ack())
+                    self._acks.settle(message)
                     self._metrics.in_flight.dec()
+            await self._acks.flush()
             if retry:
                 log.warning(
                     "%d tickets wait for a transient failure to pass: %s",
@@ -287,7 +294,7 @@ class InboundConsumer:
             "dead-lettered ticket %s: %s", ticket_id or f"(message {message.message_id})", error
         )
         self._metrics.dead_lettered.labels(reason).inc()
-        await _settle(message.ack())
+        self._acks.settle(message)
         self._metrics.in_flight.dec()
 
 

@@ -8,9 +8,11 @@ clocks still agree on when a claim expired.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
 
 from queues.keys import Keys
 from router.errors import TransientError
@@ -98,15 +100,10 @@ class RedisTicketStore:
         """Atomically, per ticket, take ownership of routing it (one round trip)."""
         if not claims:
             return []
-        try:
-            async with self._r.pipeline(transaction=False) as pipe:
-                for tid, owner, record in claims:
-                    await self._claim(
-                        keys=[self._keys.ticket(tid)], args=[owner, ttl_ms, record], client=pipe
-                    )
-                raw = await pipe.execute()
-        except RedisError as exc:
-            raise TransientError(f"redis: {exc}") from exc
+        raw = await self._eval_many(
+            self._claim,
+            [([self._keys.ticket(tid)], [owner, ttl_ms, record]) for tid, owner, record in claims],
+        )
         out = []
         for status, stored, until_ms in raw:
             st: ClaimStatus = status.decode()
@@ -114,27 +111,54 @@ class RedisTicketStore:
             out.append(ClaimResult(st, found, int(until_ms)))
         return out
 
+    async def _eval_many(
+        self, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
+    ) -> list[Any]:
+        """Run ``script`` once per call in one pipeline, by its SHA.
+
+        (redis-py's Script objects in a pipeline send SCRIPT EXISTS first on every
+        execute: a round trip per batch for nothing.) After a Redis restart the script
+        cache is empty: load it and run the batch again; every script here is safe to
+        repeat for the same owner.
+        """
+        for attempt in range(2):
+            try:
+                async with self._r.pipeline(transaction=False) as pipe:
+                    for keys, args in calls:
+                        pipe.evalsha(script.sha, len(keys), *keys, *args)
+                    return list(await pipe.execute())
+            except NoScriptError:
+                if attempt:
+                    raise TransientError("redis: script cache lost twice") from None
+                try:
+                    await self._r.script_load(script.script)
+                except RedisError as exc:
+                    raise TransientError(f"redis: {exc}") from exc
+            except RedisError as exc:
+                raise TransientError(f"redis: {exc}") from exc
+        raise AssertionError("unreachable")
+
     async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
         """Record published assignments, queue them in their pool's backlog, count pool
         load and remember the ids (one round trip)."""
         if not marks:
             return []
-        try:
-            async with self._r.pipeline(transaction=False) as pipe:
-                for tid, owner, pool_id, score in marks:
-                    await self._mark(
-                        keys=[
-                            self._keys.ticket(tid),
-                            self._keys.backlog(pool_id),
-                            self._keys.load(pool_id),
-                            self._keys.recent,
-                        ],
-                        args=[owner, pool_id, tid, repr(score), self._recent_max],
-                        client=pipe,
-                    )
-                results = [int(v) for v in await pipe.execute()]
-        except RedisError as exc:
-            raise TransientError(f"redis: {exc}") from exc
+        raw = await self._eval_many(
+            self._mark,
+            [
+                (
+                    [
+                        self._keys.ticket(tid),
+                        self._keys.backlog(pool_id),
+                        self._keys.load(pool_id),
+                        self._keys.recent,
+                    ],
+                    [owner, pool_id, tid, repr(score), self._recent_max],
+                )
+                for tid, owner, pool_id, score in marks
+            ],
+        )
+        results = [int(v) for v in raw]
         return [r >= 0 for r in results]
 
     async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
@@ -142,15 +166,9 @@ class RedisTicketStore:
         it is no longer the owner's (one round trip)."""
         if not claims:
             return []
-        try:
-            async with self._r.pipeline(transaction=False) as pipe:
-                for tid, owner in claims:
-                    await self._renew(
-                        keys=[self._keys.ticket(tid)], args=[owner, ttl_ms], client=pipe
-                    )
-                raw = await pipe.execute()
-        except RedisError as exc:
-            raise TransientError(f"redis: {exc}") from exc
+        raw = await self._eval_many(
+            self._renew, [([self._keys.ticket(tid)], [owner, ttl_ms]) for tid, owner in claims]
+        )
         return [int(v) == 1 for v in raw]
 
     async def get(self, ticket_id: str) -> StoredTicket | None:

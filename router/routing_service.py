@@ -183,8 +183,9 @@ class TicketRouter:
 
     def _decide_all(
         self, todo: Sequence[Pending], loads: dict[str, int], failed: dict[str, Outcome]
-    ) -> dict[str, bytes]:
-        """Classify the batch at once and decide each ticket; the records to claim.
+    ) -> dict[str, tuple[bytes, dict[str, Any]]]:
+        """Classify the batch at once and decide each ticket; the records to claim
+        (encoded once, and the object itself, so publishing need not decode it).
 
         A ticket whose decision raises gets a ``failed`` outcome in ``failed`` and no
         record, so one bad ticket never takes the rest of the batch with it.
@@ -195,14 +196,14 @@ class TicketRouter:
         predictions = model.predict([classifier_input(p.ticket) for p in todo])
         self._metrics.batch_size.observe(len(todo))
         now = self._clock()
-        records: dict[str, bytes] = {}
+        records: dict[str, tuple[bytes, dict[str, Any]]] = {}
         for pending, prediction in zip(todo, predictions, strict=True):
             try:
                 decision = decide(pending.ticket, prediction, config, loads, now)
                 record = build_assignment(
                     pending.ticket, prediction, decision, received_at=pending.received_at
                 )
-                records[pending.owner] = orjson.dumps(record)
+                records[pending.owner] = (orjson.dumps(record), record)
             except Exception as exc:  # a bug this ticket triggers; see Outcome "failed"
                 log.exception("routing ticket %s failed", pending.ticket.id)
                 failed[pending.owner] = Outcome(
@@ -230,14 +231,14 @@ class TicketRouter:
             self._metrics.coverage_gaps.labels(decision.fallback).inc()
 
     async def _deliver_all(
-        self, todo: Sequence[Pending], records: Mapping[str, bytes]
+        self, todo: Sequence[Pending], records: Mapping[str, tuple[bytes, dict[str, Any]]]
     ) -> list[tuple[str, Outcome]]:
         """Claim, publish and mark the batch; (owner, outcome) for each ticket of ``todo``."""
         claims = await self._store.claim_many(
-            [(p.ticket.id, p.owner, records[p.owner]) for p in todo], self._claim_ttl_ms
+            [(p.ticket.id, p.owner, records[p.owner][0]) for p in todo], self._claim_ttl_ms
         )
         out: list[tuple[str, Outcome]] = []
-        owned: list[tuple[Pending, bytes]] = []
+        owned: list[tuple[Pending, dict[str, Any]]] = []
         for pending, claim in zip(todo, claims, strict=True):
             if claim.status == "done":
                 out.append((pending.owner, Outcome(pending.ticket.id, "duplicate")))
@@ -250,7 +251,11 @@ class TicketRouter:
                 )
             else:
                 self._held[pending.owner] = pending.ticket.id
-                owned.append((pending, claim.record or records[pending.owner]))
+                encoded, record = records[pending.owner]
+                if claim.record is not None and claim.record != encoded:
+                    # A take-over: deliver the decision stored first, not ours.
+                    record = orjson.loads(claim.record)
+                owned.append((pending, record))
         # A ticket whose publish was confirmed on an earlier try of this delivery (its
         # record then failed on Redis) is not published again: only recorded.
         to_publish = [(p, r) for p, r in owned if p.owner not in self._published]
@@ -295,8 +300,7 @@ class TicketRouter:
         rank = PRIORITY_RANK.get(pending.ticket.priority, 1)
         return backlog_score(rank, int(pending.received_at.timestamp() * 1000))
 
-    async def _publish(self, pending: Pending, stored: bytes) -> str:
-        assignment: dict[str, Any] = orjson.loads(stored)
+    async def _publish(self, pending: Pending, assignment: dict[str, Any]) -> str:
         pool_id = str(assignment["pool_id"])
         body = orjson.dumps(for_pool(assignment, self._mask))
         await self._publisher.publish_assignment(pool_id, pending.ticket.id, body)

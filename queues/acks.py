@@ -1,0 +1,110 @@
+"""Acking a batch of deliveries with one ``basic.ack(multiple=True)``.
+
+The broker and the client both work per frame, so acking 128 tickets one by one costs
+far more than one ack for all of them. A multiple ack settles *every* outstanding
+delivery up to a tag on its channel, so it may only cover a prefix that is settled
+entirely: a ticket still held (waiting on another consumer's claim, or retrying)
+keeps its own tag unacked, and so do all later ones until it is settled.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aio_pika.abc import AbstractIncomingMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _ChannelAcks:
+    """Deliveries of one channel: held (not yet settled) and settled but not acked."""
+
+    held: dict[int, AbstractIncomingMessage] = field(default_factory=dict)
+    settled: set[int] = field(default_factory=set)
+
+
+class AckBatcher:
+    """Tracks deliveries per channel and acks the longest settled prefix at once."""
+
+    def __init__(self) -> None:
+        self._channels: dict[int, _ChannelAcks] = {}
+        # Message -> its channel's key, taken at delivery: once a channel has closed,
+        # aio-pika no longer says which channel a message came on.
+        self._where: dict[int, int] = {}
+
+    def delivered(self, message: AbstractIncomingMessage) -> None:
+        """Note a delivery as held (call on receipt, before any settle)."""
+        tag = message.delivery_tag
+        if tag is None:
+            return
+        key = _channel_key(message)
+        self._where[id(message)] = key
+        self._channels.setdefault(key, _ChannelAcks()).held[tag] = message
+
+    def settle(self, message: AbstractIncomingMessage) -> None:
+        """Mark a delivery done; its ack is sent by the next :meth:`flush`."""
+        acks = self._channels.get(self._where.get(id(message), -1))
+        tag = message.delivery_tag
+        if acks is not None and tag is not None and tag in acks.held:
+            acks.settled.add(tag)
+
+    def forget(self, message: AbstractIncomingMessage) -> None:
+        """Stop tracking a delivery settled otherwise (a nack, or its channel closed)."""
+        key = self._where.pop(id(message), -1)
+        acks = self._channels.get(key)
+        tag = message.delivery_tag
+        if acks is None or tag is None:
+            return
+        acks.held.pop(tag, None)
+        acks.settled.discard(tag)
+        if not acks.held:
+            del self._channels[key]
+
+    async def flush(self) -> int:
+        """Ack every settled delivery: one multiple ack per channel for its settled
+        prefix, single acks for settled ones behind a delivery still held (so a ticket
+        that waits never delays the others' acks). Returns how many were acked."""
+        covered = 0
+        for key, acks in list(self._channels.items()):
+            if not acks.settled:
+                continue
+            pending = [t for t in acks.held if t not in acks.settled]
+            limit = min(pending) if pending else None
+            settled = sorted(acks.settled)
+            prefix = [t for t in settled if limit is None or t < limit]
+            rest = settled[len(prefix) :]
+            try:
+                if prefix:
+                    await acks.held[prefix[-1]].ack(multiple=True)
+                for tag in rest:
+                    await acks.held[tag].ack()
+            except Exception as exc:
+                # The channel closed: the broker gives these back for redelivery, and the
+                # ticket ids make that harmless.
+                log.warning("could not ack messages (they will be redelivered): %s", exc)
+                for message in acks.held.values():
+                    self._where.pop(id(message), None)
+                del self._channels[key]
+                continue
+            for tag in settled:
+                self._where.pop(id(acks.held.pop(tag)), None)
+            acks.settled.clear()
+            covered += len(settled)
+            if not acks.held:
+                del self._channels[key]
+        return covered
+
+    def __len__(self) -> int:
+        """Deliveries tracked (held or settled, not yet acked)."""
+        return len(self._where)
+
+
+def _channel_key(message: AbstractIncomingMessage) -> int:
+    # Delivery tags count per channel; a reconnect opens a new underlying channel whose
+    # tags start again at 1, so deliveries are grouped by that channel object.
+    try:
+        return id(message.channel)
+    except Exception:  # aio-pika raises once the channel has closed
+        return 0
