@@ -269,7 +269,7 @@ def report(bench: Bench, load: tuple[str, str]) -> bool:
             f"{best:.2f}; burst by burst {', '.join(f'{x:.2f}' for x in pairs)})"
         )
     if relay and one:
-        # What a CPU-bound machine (the shared 2-core one) makes of it, independent of how
+        # What a CPU-bound machine (few cores, other work on them) makes of it, independent of how
         # much CPU other load leaves: CPU per ticket of the target plus broker and Redis.
         cost = {t.label: _cpu_cost(t) for t in (relay, one)}
         print(
