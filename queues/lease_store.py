@@ -243,6 +243,22 @@ class RedisLeaseStore:
         )
         return bool(raw)
 
+    async def reschedule_many(self, items: Sequence[tuple[str, int, float]]) -> None:
+        """:meth:`reschedule` for many ``(ticket id, steps used, due ms)`` in one round
+        trip (a burst of new tickets all get their first due time in one sweep)."""
+        if not items:
+            return
+        k = self._keys
+        async with self._r.pipeline(transaction=False) as pipe:
+            for ticket_id, steps_used, due_ms in items:
+                score = "+inf" if math.isinf(due_ms) else str(int(due_ms))
+                await self._reschedule(
+                    keys=[k.ticket(ticket_id), k.escalations],
+                    args=[ticket_id, steps_used, score],
+                    client=pipe,
+                )
+            await self._call(pipe.execute())
+
     async def server_ms(self) -> int:
         """The Redis server clock in ms, the clock every lease is judged by."""
         seconds, micros = await self._call(self._r.time())

@@ -293,16 +293,17 @@ class LeaseSweeper:
         now = datetime.fromtimestamp(now_ms / 1000, UTC)
         loads = await self._store.loads(self._config.value.pool_ids)
         done = 0
+        later: list[tuple[str, int, float]] = []  # rescheduled together, one round trip
         for ticket_id, used, raw, state in due:
             try:
                 if state not in ("assigned", "leased"):
-                    await self._store.reschedule(ticket_id, used, math.inf)  # drops it
+                    later.append((ticket_id, used, math.inf))  # drops it
                     continue
                 record = orjson.loads(raw)
                 step = due_step(record, used, now)
                 if step.index is None:
                     at = step.next_due.timestamp() * 1000 if step.next_due else math.inf
-                    await self._store.reschedule(ticket_id, used, at)
+                    later.append((ticket_id, used, at))
                 elif await self._mover.by_sla(ticket_id, record, used, step.index, now, loads):
                     done += 1
             except TransientError:
@@ -311,7 +312,8 @@ class LeaseSweeper:
                 # A record that cannot be re-decided must not stall the others: look
                 # again in a minute.
                 log.exception("ticket %s: escalation check failed", ticket_id)
-                await self._store.reschedule(ticket_id, used, now_ms + 60_000)
+                later.append((ticket_id, used, now_ms + 60_000))
+        await self._store.reschedule_many(later)
         return done
 
 
