@@ -140,6 +140,10 @@ def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return phones.known_regions(candidates)
 
 
+def _digit_count(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
 def _key_kind(key: str) -> str | None:
     if _TOKEN.search(key):
         return None
@@ -218,26 +222,37 @@ class _Walk:
         return masked
 
     def _scan_joined(self, texts: list[str], pieces: list[int]) -> list[tuple[Finding, list[int]]]:
-        """Findings in ``texts`` joined by spaces, each with the pieces it touches."""
+        """Findings in ``texts`` joined by spaces, each with the pieces it touches.
+
+        A long number made of one-digit pieces is left out: that is a list of small
+        numbers ({"ana@...": 1, "bob@...": 1, ...}), not one split in groups (a card
+        read one digit at a time is still a card)."""
         starts, pos = [], 0
         for piece in texts:
             starts.append(pos)
             pos += len(piece) + 1
         out = []
         for finding in find_pii(" ".join(texts), self.regions, until=self.until):
-            self.kinds.add(finding.kind)
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
-            out.append((finding, pieces[first : last + 1]))
+            touched = list(range(first, last + 1))
+            if finding.kind == "number" and any(_digit_count(texts[k]) < 2 for k in touched):
+                continue
+            self.kinds.add(finding.kind)
+            out.append((finding, [pieces[k] for k in touched]))
         return out
 
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        repeats: dict[str, int] = {}
         for key, item in obj.items():
             name = str(key)
             masked_key = self.text(name)
-            while masked_key in out:  # two keys masked alike: keep both values
-                masked_key += "'"
+            if masked_key in out:  # keys masked alike: keep every value, "[email]#2" ...
+                repeats[masked_key] = repeats.get(masked_key, 1) + 1
+                masked_key = f"{masked_key}#{repeats[masked_key]}"
+                while masked_key in out:  # a key written "[email]#2" already
+                    masked_key += "#"
             kind = _key_kind(name)
             value = self.value(item, depth)
             if kind is not None and item not in (None, "", [], {}):

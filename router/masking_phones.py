@@ -75,12 +75,15 @@ def known_regions(candidates: Iterable[str | None]) -> tuple[str, ...]:
 def phone_spans(text: str, regions: Sequence[str] = ()) -> list[Span]:
     """Spans of phone numbers in ``text``: libphonenumber for each region, then by shape.
 
-    libphonenumber reads only the windows that can hold a number worth masking: digit
-    groups with seven digits or more, or five or more after a "+". A shorter number
-    without "+" is an order number or a quantity and stays readable (in Germany
-    "12345" is a possible local number, and masking every five-digit number would
-    hide every order number). Reading windows instead of the whole text also keeps
-    libphonenumber's cost off text without numbers.
+    libphonenumber reads only the windows where it adds something to the shape pass
+    and the seven-digit rule (``router.pii_digits``) that follow it: international
+    numbers ("+" and five digits or more: "+500 12345" has fewer than seven) and a
+    bare run of seven to nine digits, which the shape pass leaves to the digit rule
+    and the ticket's region may read as a phone number ("936252760" in Portugal).
+    A shorter number without "+" is an order number or a quantity and stays readable
+    (in Germany "12345" is a possible local number). Reading a few windows instead
+    of the whole text keeps libphonenumber, the detector's costliest part, off most
+    text (it is a third of the cost of a 2 KB body otherwise).
     """
     blocks = block_number_spans(text)
     found: list[Span] = []
@@ -109,7 +112,9 @@ def _worth_reading(window: str) -> bool:
     if is_date(window.strip("()")):
         return False
     digits = _digits(window)
-    return digits >= MIN_DIGITS or (digits >= 5 and window.lstrip("(").startswith("+"))
+    if window.lstrip("(").startswith("+"):
+        return digits >= 5
+    return MIN_DIGITS <= digits < MIN_BARE_DIGITS and window.isdigit()
 
 
 def block_number_spans(text: str) -> list[Span]:
