@@ -36,7 +36,7 @@ from router.ticket_schema import ticket_from_object
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_PREVIEW = 5000
-_FIRST_WEEK, _LAST_WEEK = date(1971, 1, 1), date(9998, 12, 31)
+_FIRST_WEEK, _LAST_WEEK = date(1970, 1, 1), date(9998, 12, 31)
 
 
 def config_routes() -> list[web.RouteDef]:

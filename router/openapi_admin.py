@@ -18,6 +18,8 @@ from router.openapi_common import (
     request_body,
 )
 
+# Years 1970-9998 (near the calendar's ends a week's local times overflow).
+_WEEK_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
 _SCOPE_PATTERN = r"^\s*(ingest|admin|agent:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})\s*$"
 
 
@@ -25,6 +27,9 @@ def _token_request() -> dict[str, Any]:
     schema = TokenRequest.model_json_schema()
     schema["properties"]["name"]["pattern"] = TEXT_PATTERN
     schema["properties"]["scopes"]["items"]["pattern"] = _SCOPE_PATTERN
+    # A token bound to an agent must be able to act as one.
+    schema["if"] = {"required": ["agent"], "properties": {"agent": {"type": "string"}}}
+    schema["then"] = {"properties": {"scopes": {"contains": {"pattern": r"^\s*agent:"}}}}
     return schema
 
 
@@ -232,8 +237,8 @@ def admin_paths() -> dict[str, Any]:
                     {
                         "name": "week",
                         "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                        "description": "a date from 1971-01-01 to 9998-12-31 (its week)",
+                        "schema": {"type": "string", "format": "date", "pattern": _WEEK_PATTERN},
+                        "description": "a date from 1970-01-01 to 9998-12-31 (its week)",
                     },
                 ],
                 "responses": {
