@@ -139,6 +139,7 @@ def test_the_oracle_sees_every_item_unmasked_and_nothing_in_the_carrier() -> Non
 @example(single("iban/quoted-printable", "metadata.list"))
 @example(single("email/words-nbsp", "body"))  # "at"/"dot" between no-break spaces
 @example(single("email/words-es", "customer.extra"))  # "arroba" ... "punto"
+@example(single("phone/digit-by-digit", "metadata.split"))  # ["0", "2", "3", "9", ...]
 def test_no_fragment_survives_mask_ticket(case: PlantedTicket) -> None:
     before = copy.deepcopy(case.ticket)
     masked = mask_ticket(case.ticket)
