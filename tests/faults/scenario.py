@@ -71,8 +71,11 @@ class Figures:
     doubled_identical: int  # of those, copies equal to the first (pool, message id, body)
     dead: int  # tickets dead-lettered
     redis_missing: int  # assigned on a pool queue, but Redis has no assigned record
-    # From the end of the fault to the last assignment; None: not every ticket routed.
+    # From the end of the fault until routing is back: the first assignment after it,
+    # and every ticket confirmed before it assigned (the flow goes on meanwhile; later
+    # tickets do not wait on the fault). None: not every ticket was routed.
     recover_s: float | None
+    last_s: float  # from the end of the fault to the last assignment of all
     stall_s: float  # longest time no assignment arrived after the fault began
     max_wait_s: float  # longest a ticket waited from its confirm to its assignment
     notes: list[str] = field(default_factory=list)
@@ -91,6 +94,7 @@ class Figures:
                 if self.recover_s is None
                 else f"recovered {self.recover_s:.1f} s after the fault"
             )
+            + f" (last assignment +{self.last_s:.1f} s)"
             + f" (stall {self.stall_s:.1f} s, max wait {self.max_wait_s:.1f} s)"
             + ("".join(f"; {n}" for n in self.notes))
         )
@@ -268,9 +272,8 @@ class Flow:
             doubled_identical=got.doubled_identical,
             dead=len(got.dead),
             redis_missing=missing,
-            recover_s=None
-            if set(ids) - routed
-            else max(0.0, (arrivals[-1] if arrivals else fault_ended) - fault_ended),
+            recover_s=None if set(ids) - routed else self._recovered(ids, fault_ended),
+            last_s=max(0.0, (arrivals[-1] if arrivals else fault_ended) - fault_ended),
             stall_s=stall,
             max_wait_s=max(waits, default=0.0),
         )
@@ -278,6 +281,15 @@ class Flow:
             figures.notes.append("doubled: " + "; ".join(got.doubled_story(fault_began)[:5]))
         RESULTS.append(figures)
         return figures
+
+    def _recovered(self, ids: Sequence[str], instant: float) -> float:
+        """Seconds after ``instant`` until an assignment arrived again and every ticket
+        confirmed before ``instant`` had arrived."""
+        got = self.collector.received.first_at
+        confirmed = self.platform.confirmed_at
+        waiting = [got[t] for t in ids if confirmed.get(t, instant) < instant and t in got]
+        first_after = min((got[t] for t in ids if got.get(t, 0.0) >= instant), default=instant)
+        return max(0.0, max(waiting, default=instant) - instant, first_after - instant)
 
     async def outcome(
         self,
