@@ -98,7 +98,10 @@ def _error(
 def _unauthorized(
     request: web.Request, limiter: FailureLimiter, message: str, header: str
 ) -> web.HTTPException:
-    limiter.failed(request.remote or "unknown")
+    address = request.remote or "unknown"
+    limiter.failed(address)
+    if limiter.retry_after(address) > 0:  # logged once each time an address runs dry
+        log.warning("too many failed authentications from %s: answering 429 for now", address)
     return _error(
         web.HTTPUnauthorized, message, field="Authorization", **{"WWW-Authenticate": header}
     )
