@@ -29,7 +29,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from router import masking_phones as phones
 from router.pii_detect import Finding, contains_card_data, find_pii
@@ -54,6 +54,7 @@ __all__ = [
 # Pieces of a split value are short ("4111", "+44", "DE89"); longer values are
 # scanned on their own only (joining the subject and body would scan them twice).
 _PIECE_MAX = 16
+_SPLIT_MAX = 19
 # Deeper than any honest ticket: below this, values are redacted, not walked.
 MAX_DEPTH = 32
 REDACTED = "[redacted]"
@@ -165,7 +166,7 @@ class _Walk:
     """One ticket's walk: the phone regions every string uses, and the kinds found."""
 
     regions: Sequence[str]
-    until: str | None = None
+    until: Literal["card"] | None = None
     kinds: set[str] = field(default_factory=set)
 
     def text(self, text: str) -> str:
@@ -224,9 +225,9 @@ class _Walk:
     def _scan_joined(self, texts: list[str], pieces: list[int]) -> list[tuple[Finding, list[int]]]:
         """Findings in ``texts`` joined by spaces, each with the pieces it touches.
 
-        A long number made of one-digit pieces is left out: that is a list of small
-        numbers ({"ana@...": 1, "bob@...": 1, ...}), not one split in groups (a card
-        read one digit at a time is still a card)."""
+        A number of more than 19 pieces of one digit is left out: that is a list of
+        small numbers ({"ana@...": 1, "bob@...": 1, ...}), not an item split in groups
+        (a phone or card read one digit at a time has 19 digits at most)."""
         starts, pos = [], 0
         for piece in texts:
             starts.append(pos)
@@ -236,7 +237,11 @@ class _Walk:
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
             touched = list(range(first, last + 1))
-            if finding.kind == "number" and any(_digit_count(texts[k]) < 2 for k in touched):
+            if (
+                finding.kind == "number"
+                and len(touched) > _SPLIT_MAX
+                and any(_digit_count(texts[k]) < 2 for k in touched)
+            ):
                 continue
             self.kinds.add(finding.kind)
             out.append((finding, [pieces[k] for k in touched]))
@@ -317,7 +322,7 @@ class Masker:
         return out
 
 
-def ticket_kinds(raw: Mapping[str, Any], *, until: str | None = None) -> frozenset[str]:
+def ticket_kinds(raw: Mapping[str, Any], *, until: Literal["card"] | None = None) -> frozenset[str]:
     """The kinds of personal data anywhere in a ticket, found by the masking walk.
 
     ``until="card"`` runs the detector only as far as its card finder (what the
@@ -337,9 +342,9 @@ def ticket_has_card(raw: Mapping[str, Any]) -> bool:
     ids = [raw.get("id"), customer.get("id") if isinstance(customer, Mapping) else None]
     if any(isinstance(i, str | int) and contains_card_data(str(i)) for i in ids):
         return True
-    # The full scan, not until="card": its findings are memoised, so masking the same
-    # ticket for a pool afterwards costs lookups (see router.pii_detect._Memo).
-    return "card" in ticket_kinds(raw)
+    # Up to the card finder only; the scan is memoised, and masking the same ticket for
+    # a pool afterwards resumes it there (see router.pii_detect._Memo).
+    return "card" in ticket_kinds(raw, until="card")
 
 
 #: A masker without a pseudonym key: customer ids are redacted, not pseudonymised.

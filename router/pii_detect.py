@@ -34,11 +34,12 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from router import masking_numbers as numbers
 from router import masking_phones as phones
 from router import pii_digits as digits
-from router.pii_normalise import AT_WORDS, DOT_WORDS, changes, normalise
+from router.pii_normalise import AT_WORDS, DOT_WORDS, Normalised, changes, normalise
 
 __all__ = ["KINDS", "Finding", "clear_memo", "contains_card_data", "find_pii"]
 
@@ -87,6 +88,7 @@ _CHECKED: tuple[tuple[str, _Finder], ...] = (
     ("national_id", numbers.national_id_spans),
     ("ip", numbers.ip_spans),
 )
+_CARD_STAGE = 3  # e-mail, IBAN, card: the first stage (what the card flag needs)
 #: Every kind :func:`find_pii` reports.
 KINDS = (*(kind for kind, _ in _CHECKED), "phone", "number")
 # What any finder needs: a digit, "@" or a spelling of it, or "::" (an IPv6 address
@@ -161,7 +163,7 @@ _MAX_DEPTH = 2
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
-def _encoded(scan: str, regions: Sequence[str], until: str | None, depth: int) -> list[_Found]:
+def _encoded(scan: str, regions: Sequence[str], depth: int) -> list[_Found]:
     """Base64 tokens whose decoded text holds personal data, as that data's kind
     (``card`` first when a card is among it, so the card flag sees it)."""
     found: list[_Found] = []
@@ -178,38 +180,56 @@ def _encoded(scan: str, regions: Sequence[str], until: str | None, depth: int) -
             continue
         if _BINARY.search(decoded):
             continue  # bytes, not text (no-break and invisible characters are text)
-        inner = {f.kind for f in find_pii(decoded, regions, until=until, _depth=depth + 1)}
+        # A full scan of the decoded text: the card flag's first stage must know every
+        # kind in it, as the masking resumes after that stage.
+        inner = {f.kind for f in find_pii(decoded, regions, _depth=depth + 1)}
         if inner:
             kind = "card" if "card" in inner else min(inner)
             found.append((match.start(), match.end(), kind))
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Partial:
+    """The pipeline's state after the card finder: what the card flag needs, and where
+    the masking scan resumes (``complete``: nothing later could find anything)."""
+
+    norm: Normalised
+    scan: str
+    found: tuple[_Found, ...]
+    complete: bool
+
+
+_Key = tuple[str, tuple[str, ...], str]
+
+
 class _Memo:
-    """The last findings by (text, regions), up to a budget of characters: a ticket's
-    strings are scanned when its card flag is computed and again when it is masked for
-    a pool, in the same process -- the second time costs a lookup. Findings are
+    """The last scans by (text, regions, stage), up to a budget of characters. A
+    ticket's strings are scanned up to the card finder when its card flag is computed
+    and in full when it is masked for a pool, in the same process: the full scan
+    resumes where the flag's stopped, and a second masking costs a lookup. Entries are
     immutable; the budget bounds the memory (texts of 64 KiB included)."""
 
     def __init__(self, budget_chars: int) -> None:
         self._budget = budget_chars
         self._used = 0
-        self._entries: OrderedDict[tuple[str, tuple[str, ...]], tuple[Finding, ...]] = OrderedDict()
+        self._entries: OrderedDict[_Key, tuple[object, int]] = OrderedDict()
 
-    def get(self, key: tuple[str, tuple[str, ...]]) -> tuple[Finding, ...] | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+    def get(self, key: _Key) -> object | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
 
-    def put(self, key: tuple[str, tuple[str, ...]], findings: tuple[Finding, ...]) -> None:
-        if len(key[0]) > self._budget // 16 or key in self._entries:
+    def put(self, key: _Key, value: object, size: int) -> None:
+        if size > self._budget // 16 or key in self._entries:
             return
-        self._entries[key] = findings
-        self._used += len(key[0])
+        self._entries[key] = (value, size)
+        self._used += size
         while self._used > self._budget:
-            (text, _), _ = self._entries.popitem(last=False)
-            self._used -= len(text)
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._used -= dropped
 
     def clear(self) -> None:
         self._entries.clear()
@@ -220,19 +240,23 @@ _MEMO = _Memo(budget_chars=8_000_000)
 
 
 def clear_memo() -> None:
-    """Forget memoised findings (benchmarks measure the detector, not the memo)."""
+    """Forget memoised scans (benchmarks measure the detector, not the memo)."""
     _MEMO.clear()
 
 
 def find_pii(
-    text: str, regions: Sequence[str] = (), *, until: str | None = None, _depth: int = 0
+    text: str,
+    regions: Sequence[str] = (),
+    *,
+    until: Literal["card"] | None = None,
+    _depth: int = 0,
 ) -> list[Finding]:
     """The personal data in ``text``, in order of position, spans in ``text`` itself.
 
     ``regions`` (ISO 3166-1 alpha-2, e.g. the customer's country) lets national
-    phone numbers be read by their numbering plan. ``until`` stops after that
-    kind's finder (``"card"``: only what the pipeline up to cards finds; the later
-    finders cannot change it). Full scans are memoised (see ``_Memo``).
+    phone numbers be read by their numbering plan. ``until="card"`` stops after the
+    card finder: what the pipeline finds up to there, which is all a card flag needs
+    (the later finders cannot change it). Scans are memoised (see ``_Memo``).
     """
     if (
         not _INTERESTING.search(text)
@@ -243,21 +267,34 @@ def find_pii(
         return []  # nothing any finder (or the normaliser) could turn into a match
     if len(text) < _SHORT and _few_digits(text):
         return []  # a short router or field text: "ordered: vendor-acme of 3 eligible"
-    if until is not None or _depth:
-        return _detect(text, regions, until, _depth)
-    key = (text, tuple(regions))
-    memo = _MEMO.get(key)
-    if memo is None:
-        memo = tuple(_detect(text, regions, None, 0))
-        _MEMO.put(key, memo)
-    return list(memo)
+    regions = tuple(regions)
+    if _depth:  # decoded base64: scanned once, not memoised (its key would need depth)
+        first = _first_stage(text, regions, _depth)
+        if until == "card" or first.complete:
+            return _mapped(first.norm.original_span, list(first.found))
+        return _second_stage(first, regions)
+    if until is None:
+        full = _MEMO.get((text, regions, "full"))
+        if isinstance(full, tuple):
+            return list(full)
+    memo = _MEMO.get((text, regions, "card"))
+    if isinstance(memo, _Partial):
+        partial = memo
+    else:
+        partial = _first_stage(text, regions, _depth)
+        _MEMO.put((text, regions, "card"), partial, 3 * len(text))
+    if until == "card" or partial.complete:
+        return _mapped(partial.norm.original_span, list(partial.found))
+    findings = _second_stage(partial, regions)
+    _MEMO.put((text, regions, "full"), tuple(findings), len(text))
+    return findings
 
 
-def _detect(text: str, regions: Sequence[str], until: str | None, _depth: int) -> list[Finding]:
-    """The pipeline of the module doc (``find_pii`` without its fast paths and memo)."""
+def _first_stage(text: str, regions: tuple[str, ...], depth: int) -> _Partial:
+    """Normalise, then base64 values and the finders up to cards (module doc, 1-3)."""
     norm = normalise(text)
     scan = norm.text
-    found = _encoded(scan, regions, until, _depth)
+    found = _encoded(scan, regions, depth)
     if found:
         scan = _blank(scan, [(s, e) for s, e, _ in found])
     if not _DIGIT.search(scan):
@@ -265,14 +302,24 @@ def _detect(text: str, regions: Sequence[str], until: str | None, _depth: int) -
         # ("fe::ab") can be there; the other finders all need digits.
         for kind, finder in (_CHECKED[0], ("ip", numbers.ip_spans)):
             found.extend((start, end, kind) for start, end in finder(scan))
-        return _mapped(norm.original_span, found)
-    for kind, finder in _CHECKED:
+        return _Partial(norm, scan, tuple(found), complete=True)
+    for kind, finder in _CHECKED[:_CARD_STAGE]:
         spans = finder(scan)
         if spans:
             found.extend((start, end, kind) for start, end in spans)
             scan = _blank(scan, spans)
-        if kind == until:
-            return _mapped(norm.original_span, found)
+    return _Partial(norm, scan, tuple(found), complete=False)
+
+
+def _second_stage(partial: _Partial, regions: tuple[str, ...]) -> list[Finding]:
+    """The finders after cards, amounts, phones and long numbers (module doc, 3-4)."""
+    scan = partial.scan
+    found = list(partial.found)
+    for kind, finder in _CHECKED[_CARD_STAGE:]:
+        spans = finder(scan)
+        if spans:
+            found.extend((start, end, kind) for start, end in spans)
+            scan = _blank(scan, spans)
     amounts = digits.amount_spans(scan)
     if amounts:
         scan = _blank(scan, amounts)
@@ -281,7 +328,7 @@ def _detect(text: str, regions: Sequence[str], until: str | None, _depth: int) -
         found.extend((start, end, "phone") for start, end in spans)
         scan = _blank(scan, spans)
     found.extend((start, end, "number") for start, end in digits.long_number_spans(scan))
-    return _mapped(norm.original_span, found)
+    return _mapped(partial.norm.original_span, found)
 
 
 def _mapped(

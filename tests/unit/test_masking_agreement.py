@@ -76,9 +76,21 @@ def test_the_memo_returns_what_a_scan_returns(text: str, region: str) -> None:
 def test_the_memo_keeps_to_its_budget() -> None:
     memo = _Memo(budget_chars=160)
     for n in range(20):
-        memo.put((f"{n:02d}" * 5, ()), ())  # ten characters each
-    assert memo.get(("00" * 5, ())) is None  # evicted, oldest first
-    assert memo.get(("19" * 5, ())) == ()
-    assert sum(len(text) for text, _ in memo._entries) <= 160
-    memo.put(("x" * 11, ()), ())  # over a sixteenth of the budget: not kept
-    assert memo.get(("x" * 11, ())) is None
+        memo.put((f"{n:02d}" * 5, (), "full"), (), 10)  # ten characters each
+    assert memo.get(("00" * 5, (), "full")) is None  # evicted, oldest first
+    assert memo.get(("19" * 5, (), "full")) == ()
+    assert sum(size for _, size in memo._entries.values()) <= 160
+    memo.put(("x" * 11, (), "full"), (), 11)  # over a sixteenth of the budget: not kept
+    assert memo.get(("x" * 11, (), "full")) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="0123456789 -.@abcDE+()\u00a0", max_size=60))
+def test_a_full_scan_resumed_from_the_card_stage_is_a_full_scan(text: str) -> None:
+    clear_memo()
+    fresh = find_pii(text, ("GB",))
+    clear_memo()
+    flagged = find_pii(text, ("GB",), until="card")  # memoises the first stage
+    resumed = find_pii(text, ("GB",))  # resumes from it
+    assert resumed == fresh
+    assert set(flagged) <= set(fresh)
