@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jsonschema
 import orjson
 import pytest
 import redis.asyncio as aioredis
@@ -24,6 +25,7 @@ from aiohttp import ClientSession
 
 from queues.token_store import RedisTokenStore
 from router.config_models import MAX_POOLS, MAX_RULES
+from router.openapi import openapi_document
 from router.settings import Names
 from router.tokens import LastAdminTokenError, parse_scopes
 from tests.conftest import EXAMPLE_CONFIG
@@ -499,6 +501,13 @@ async def test_a_token_bound_to_an_agent_acts_only_as_that_agent(
         status, got = await bob.pull()
         assert status == 200
         tid, lease = got["lease"]["ticket_id"], got["lease"]["lease_id"]
+        # The masked vendor's lease grant is what the OpenAPI document says it is.
+        doc = openapi_document()
+        grant = doc["paths"]["/v1/pools/{pool}/assignments/next"]["post"]["responses"]["200"]
+        jsonschema.validate(
+            got, {**grant["content"]["application/json"]["schema"], "components": doc["components"]}
+        )
+        assert got["assignment"]["data_access"] == "masked"
         # Ana's token, given Bob's lease id: refused, and the lease is untouched.
         for action, extra in (
             ("accept", {}),
