@@ -143,7 +143,15 @@ def _document() -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "ticket-router", "version": __version__},
+        "info": {
+            "title": "ticket-router",
+            "version": __version__,
+            "description": "Every error has the body of `#/components/schemas/Error`: "
+            "the statuses listed per operation, and 404 for a path and 405 (with `Allow`) "
+            "for a method this document does not list. Request bodies are strict: unknown "
+            "fields refused, no type coercion, no key twice in one object, at most 32 "
+            "levels deep.",
+        },
         "paths": {
             "/v1/tickets": {
                 "post": {
