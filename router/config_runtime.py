@@ -120,7 +120,9 @@ class ConfigFollower:
         """
         async with self._lock:
             if stored.number != self.number:
-                compiled = _compiled(stored)
+                # Compiling a 500-pool config takes a noticeable fraction of a second:
+                # in a thread, so health checks and ingestion keep answering.
+                compiled = await asyncio.to_thread(_compiled, stored)
                 await self._on_switch(compiled)
                 self._config.swap(compiled)
                 self.number = stored.number
