@@ -55,6 +55,7 @@ __all__ = [
 # scanned on their own only (joining the subject and body would scan them twice).
 _PIECE_MAX = 16
 _SPLIT_MAX = 19
+_IBAN_MAX = 34
 # Deeper than any honest ticket: below this, values are redacted, not walked.
 MAX_DEPTH = 32
 REDACTED = "[redacted]"
@@ -141,10 +142,6 @@ def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return phones.known_regions(candidates)
 
 
-def _digit_count(text: str) -> int:
-    return sum(c.isdigit() for c in text)
-
-
 def _key_kind(key: str) -> str | None:
     if _TOKEN.search(key):
         return None
@@ -225,9 +222,9 @@ class _Walk:
     def _scan_joined(self, texts: list[str], pieces: list[int]) -> list[tuple[Finding, list[int]]]:
         """Findings in ``texts`` joined by spaces, each with the pieces it touches.
 
-        A number of more than 19 pieces of one digit is left out: that is a list of
-        small numbers ({"ana@...": 1, "bob@...": 1, ...}), not an item split in groups
-        (a phone or card read one digit at a time has 19 digits at most)."""
+        A finding over more pieces than any item has characters (19 for a card, 34
+        for an IBAN) is left out: that is a list of numbers ({"ana@...": 1, ...},
+        [1, 2, ..., 6000]), not one item split in pieces."""
         starts, pos = [], 0
         for piece in texts:
             starts.append(pos)
@@ -237,11 +234,7 @@ class _Walk:
             first = bisect.bisect_right(starts, finding.start) - 1
             last = bisect.bisect_left(starts, finding.end) - 1
             touched = list(range(first, last + 1))
-            if (
-                finding.kind == "number"
-                and len(touched) > _SPLIT_MAX
-                and any(_digit_count(texts[k]) < 2 for k in touched)
-            ):
+            if len(touched) > (_IBAN_MAX if finding.kind == "iban" else _SPLIT_MAX):
                 continue
             self.kinds.add(finding.kind)
             out.append((finding, [pieces[k] for k in touched]))
