@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from router import masking_phones as phones
+from router.config_types import ConfigError
 from router.pii_detect import Finding, contains_card_data, find_pii
 from router.pii_pseudonym import MIN_KEY_BYTES, NO_KEY_TOKEN, is_pseudonym, pseudonym
 
@@ -349,11 +350,15 @@ def masker_for(pseudonym_key: str | None) -> Masker:
     """The masker for a configured pseudonym key (``ROUTER_PSEUDONYM_KEY``); one per key.
 
     Without a key, customer ids cannot be pseudonymised safely and are redacted; that
-    is said once, as a warning. A key shorter than 16 bytes is refused (``ValueError``):
-    customer ids are guessable, so a weak key would let them be recovered.
+    is said once, as a warning. A key shorter than 16 bytes is refused: customer ids
+    are guessable, so a weak key would let them be recovered. The refusal is a
+    ``ConfigError``, so the service says it in one line at start-up and exits 2.
     """
     if pseudonym_key and len(pseudonym_key.encode("utf-8")) < MIN_KEY_BYTES:
-        raise ValueError(f"ROUTER_PSEUDONYM_KEY must be at least {MIN_KEY_BYTES} bytes")
+        raise ConfigError(
+            "ROUTER_PSEUDONYM_KEY",
+            [("", f"must be at least {MIN_KEY_BYTES} bytes (use 32 random bytes)")],
+        )
     if not pseudonym_key:
         log.warning(
             "ROUTER_PSEUDONYM_KEY is not set: masked pools get customer.id as %s, "
