@@ -1,6 +1,13 @@
 """The fault suite's own servers: one RabbitMQ node and one Redis (append-only file on)
 for the session, a Redis without persistence per test that wants one. Never the
-machine's shared servers: these are stopped, killed and restarted."""
+machine's shared servers: these are stopped, killed and restarted.
+
+    .venv/bin/pytest tests/faults -m faults                     # short form (CI), ~2 min
+    ROUTER_FAULTS=long .venv/bin/pytest tests/faults -m faults  # long form, ~4 min
+    ROUTER_FAULTS_SOURCE=DIR .venv/bin/pytest tests/faults      # against another checkout
+
+The short form also runs in the default test command (``bash deploy/test.sh``).
+"""
 
 from __future__ import annotations
 
