@@ -217,7 +217,13 @@ class RedisTokenStore:
     async def list(self) -> builtins.list[TokenInfo]:
         """Every token's info (never a hash), oldest first."""
         raw: dict[bytes, bytes] = await self._call(self._r.hgetall(self.key))
-        infos = [_decode(token_id.decode(), value)[0] for token_id, value in raw.items()]
+        infos = []
+        for token_id, value in raw.items():
+            try:
+                infos.append(_decode(token_id.decode(), value)[0])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                # As in authenticate: a record we cannot read is no token (and no 500).
+                log.warning("unreadable token record %r", token_id)
         return sorted(infos, key=lambda info: (info.created_at, info.token_id))
 
     async def revoke(self, token_id: str) -> bool:

@@ -557,3 +557,14 @@ async def test_the_store_counts_only_active_admin_tokens(
     listed = {i.token_id: i for i in await store.list()}
     assert listed[second.token_id].revoked_at is None
     assert listed[agent.token_id].agent == "ana"
+
+
+async def test_an_unreadable_token_record_is_skipped_not_a_500(
+    service: RunningService, admin: ClientSession, redis_client: aioredis.Redis, names: Names
+) -> None:
+    await redis_client.hset(f"{names.redis_prefix}tokens", "00000000deadbeef", b"{not json")
+    async with admin.get(f"{service.url}/v1/admin/tokens") as r:
+        assert r.status == 200
+        listed = (await r.json())["tokens"]
+    assert "00000000deadbeef" not in {t["id"] for t in listed}
+    assert len(listed) >= 1
