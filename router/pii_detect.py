@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -208,32 +209,40 @@ class _Memo:
     ticket's strings are scanned up to the card finder when its card flag is computed
     and in full when it is masked for a pool, in the same process: the full scan
     resumes where the flag's stopped, and a second masking costs a lookup. Entries are
-    immutable; the budget bounds the memory (texts of 64 KiB included)."""
+    immutable; the budget bounds the memory (texts of 64 KiB included). A lock keeps
+    it whole when a worker thread (a config preview re-parses stored tickets) and the
+    event loop use it at once."""
 
     def __init__(self, budget_chars: int) -> None:
         self._budget = budget_chars
         self._used = 0
+        self._lock = threading.Lock()
         self._entries: OrderedDict[_Key, tuple[object, int]] = OrderedDict()
 
     def get(self, key: _Key) -> object | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self._entries.move_to_end(key)
-        return entry[0]
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
     def put(self, key: _Key, value: object, size: int) -> None:
-        if size > self._budget // 16 or key in self._entries:
+        if size > self._budget // 16:
             return
-        self._entries[key] = (value, size)
-        self._used += size
-        while self._used > self._budget:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self._used -= dropped
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (value, size)
+            self._used += size
+            while self._used > self._budget:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._used -= dropped
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._used = 0
+        with self._lock:
+            self._entries.clear()
+            self._used = 0
 
 
 _MEMO = _Memo(budget_chars=8_000_000)
