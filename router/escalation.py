@@ -168,7 +168,10 @@ def _step_decision(
         return None, prediction_of(record), "no pool of the step is in the config in force"
     recorded = prediction_of(record)
     tries = [recorded]
-    if recorded.tier != ESCALATED_TIER:
+    # Also when the prediction already says tier 2 but with a confidence low enough for
+    # the low-confidence setting to have routed it lower: the step's pools judge it
+    # as tier 2 then.
+    if recorded.tier != ESCALATED_TIER or recorded.tier_confidence < 1.0:
         tries.append(replace(recorded, tier=ESCALATED_TIER, tier_confidence=1.0))
     ticket = ticket_of(record)
     stay = ""

@@ -234,6 +234,17 @@ def test_low_confidence_setting_cannot_undo_an_agents_escalation() -> None:
     assert agent_move(record, "ana", "tier 2", config, {}, NOW).pool_id == "t2-desk"
 
 
+def test_an_sla_step_to_tier2_pools_moves_a_tier2_ticket_routed_lower_for_low_confidence() -> None:
+    # Predicted tier 2 with low confidence, routed as tier 1 by the setting: the step's
+    # tier-2-only pool must still be able to take it.
+    config = _config(low_confidence={"tier_below": 0.95, "treat_as": "tier1"})
+    record = _record("US", config, _prediction(tier="tier2", tier_confidence=0.5))
+    assert record["pool_id"] == "row-vendor"
+    move = sla_move(record, 0, config, {}, NOW + timedelta(minutes=10))
+    assert move.moved and move.pool_id == "t2-desk"
+    assert move.record["tier"] == "tier2"
+
+
 _COUNTRIES = ["US", "DE", "FR", "GB", "BR", "JP", "NO"]
 _POOLS = ["row-vendor", "eu-desk", "t2-desk", "closed-desk"]
 
