@@ -172,6 +172,8 @@ def fallback_spans(text: str) -> list[Span]:
     for chunk in _CHUNK.finditer(text):
         end = chunk.end()
         ext_start = chunk.start("ext") if chunk.group("ext") else end
+        if _digits(text[chunk.start() : ext_start]) < MIN_DIGITS:
+            continue  # "3 items", "10.30": too few digits for any window of it
         groups = [g.span() for g in _GROUP_RE.finditer(text, chunk.start(), ext_start)]
         if end < len(text) and _WORD.match(text, end) and ext_start < end:
             # An extension glued to a word ("x12abc") is no extension. Digits glued to a
