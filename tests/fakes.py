@@ -38,9 +38,7 @@ class MemoryTicketStore:
         self._maybe_fail()
         return [self._claim(tid, owner, record, ttl_ms) for tid, owner, record in claims]
 
-    async def mark_assigned_many(
-        self, marks: Sequence[tuple[str, str, str, float]]
-    ) -> list[bool]:
+    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
         self._maybe_fail()
         return [self._mark(tid, owner, pool) for tid, owner, pool, _ in marks]
 
