@@ -81,6 +81,9 @@ _PAN = re.compile(r"\d(?<=[A-Za-z]{3}[ABCFGHLJPTabcfghljpt][A-Za-z]\d)\d{3}[A-Za
 # with them says what it is.
 _DNI = re.compile(r"\d(?<![0-9]\d)\d{6,7}[ -]?[A-Za-z](?![A-Za-z0-9])")
 _NIE_LETTERS = "XYZxyz"
+# What those need at least, looked for once before the patterns run.
+_FIVE_LETTERS_DIGIT = re.compile(r"\d(?<=[A-Za-z]{5}\d)")
+_SEVEN_DIGITS = re.compile(r"\d{7}")
 # ASCII word boundaries: an address glued to CJK text ("は10.0.0.1です") is one all the same.
 _IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)", re.ASCII)
 # IPv6: up to eight hex groups joined by colons, starting with a group or "::", not
@@ -219,12 +222,13 @@ def nino_spans(text: str) -> list[Span]:
 def national_id_spans(text: str) -> list[Span]:
     """Spans of national ids with letters: codice fiscale, Indian PAN, Spanish DNI/NIE."""
     spans: list[Span] = []
-    for pattern, letters in ((_CODICE_FISCALE, 6), (_PAN, 5)):
+    patterns = ((_CODICE_FISCALE, 6), (_PAN, 5)) if _FIVE_LETTERS_DIGIT.search(text) else ()
+    for pattern, letters in patterns:
         for match in pattern.finditer(text):
             start = _letters_before(text, match.start(), letters)
             if start is not None:
                 spans.append((start, match.end()))
-    for match in _DNI.finditer(text):
+    for match in _DNI.finditer(text) if _SEVEN_DIGITS.search(text) else ():
         start = match.start()
         # An NIE's leading letter ("X1234567L", "X-1234567-L").
         if start >= 1 and text[start - 1] in _NIE_LETTERS:

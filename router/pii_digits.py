@@ -44,7 +44,12 @@ _CURRENCY = rf"(?:[{_SYMBOLS}]|R\$|(?:{'|'.join(_CODES)})(?![A-Za-z]))"
 # an optional decimal part of one or two digits.
 _NUMBER = r"(?:\d{1,3}(?:[.,' ]\d{3})+|\d{1,9})(?:[.,]\d{1,2})?(?![\d.,]\d)"
 # A currency next to such a number (only looked for when the text names a currency).
-_WITH_CURRENCY = re.compile(rf"{_CURRENCY}\s?{_NUMBER}|(?<![\d.,]){_NUMBER}\s?{_CURRENCY}")
+_WITH_CURRENCY = re.compile(
+    rf"{_CURRENCY}\s?{_NUMBER}"
+    # The number first: it starts with a digit, then looks behind (see _GROUPED).
+    rf"|\d(?<![\d.,]\d)(?:\d{{0,2}}(?:[.,' ]\d{{3}})+|\d{{0,8}})(?:[.,]\d{{1,2}})?(?![\d.,]\d)"
+    rf"\s?{_CURRENCY}"
+)
 # Thousands groups with decimals and no currency ("12,345,678.90"). It starts with a
 # digit, then looks behind: Python's re then skips ahead to digits.
 _GROUPED = re.compile(r"\d(?<![\d.,]\d)\d{0,2}(?:([,.' ])\d{3})+(?!\1\d)[.,]\d{2}(?![\d.,]\d)")
