@@ -1,16 +1,18 @@
 """Normalising text before personal data is searched for, with a map back to the original.
 
 Look-alike characters and spellings must not hide a number or an address from the
-finders: fullwidth or Arabic-Indic digits, no-break and thin spaces, zero-width and
-other invisible characters, en dashes between digit groups, ``%40`` for ``@``,
-``&#64;``, ``\\u0040``, ``john (at) example (dot) com``. :func:`normalise` rewrites
-those into plain ASCII for the finders and keeps a list of the pieces it rewrote,
-so a span found in the normalised text can be mapped back to the original one
-(:meth:`Normalised.original_span`). The original text is what gets masked, so text
-outside a finding stays exactly as the customer wrote it.
+finders: fullwidth, Arabic-Indic or mathematical digits, no-break and thin spaces,
+zero-width, bidi and other invisible characters, combining marks on digits, en
+dashes between digit groups, HTML tags between the pieces (``<span>4111</span>``),
+``%40``, quoted-printable ``=40``, ``&#64;``, ``\\u0040``, ``john (at) example (dot)
+com``, ``ana[@]example[.]com``, ``jan arroba mail punto es``. :func:`normalise`
+rewrites those into plain ASCII for the finders and keeps a list of the pieces it
+rewrote, so a span found in the normalised text can be mapped back to the original
+one (:meth:`Normalised.original_span`). The original text is what gets masked, so
+text outside a finding stays exactly as the customer wrote it.
 
-Pure and fast: one precompiled regex finds every piece that needs rewriting; text
-without any (most ASCII text) comes back as it is, with no map.
+Pure and fast: one precompiled regex per kind of rewrite, each run only when the
+text holds what it starts with; text without any comes back as it is, with no map.
 """
 
 from __future__ import annotations
