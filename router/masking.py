@@ -7,7 +7,9 @@ each finding with a token such as ``[email]`` or ``[card]``.
 Masking by construction: every string of the ticket is scanned, at any depth,
 keys included (``{"ana@example.com": "owner"}`` becomes ``{"[email]": "owner"}``),
 numbers too (a card number sent as a JSON number). Nothing is kept because of
-where it is. Three rules on top:
+where it is. The values of a list or an object are also scanned joined, so a
+number split over form fields (``{"cc_1": "4111", "cc_2": "1111", ...}``) is found.
+Three rules on top:
 
 - fields whose key names personal data (e-mail, phone, name, address, birth
   date, at any depth) are replaced whole, whatever they hold;
@@ -17,8 +19,9 @@ where it is. Three rules on top:
   ticket and the handle of the agents' API (claim, accept, complete), and a
   platform does not put its customers' data in it (see docs/data-protection.md).
 
-:func:`ticket_kinds` runs the same walk and reports the kinds found, which is
-what the ticket's ``contains_card_data`` flag is computed from.
+:func:`ticket_kinds` runs the same walk and reports the kinds found;
+:func:`ticket_has_card` (the ticket's ``contains_card_data`` flag) is "a card among
+them, or in one of the ticket's ids".
 """
 
 from __future__ import annotations
