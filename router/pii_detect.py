@@ -112,6 +112,9 @@ class Finding:
 
 _Found = tuple[int, int, str]
 _SHORT = 200
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?"
+)
 _DIGIT = re.compile(r"\d")
 # What can make an item out of a text with few digits: "@" or a spelling of it
 # (percent, quoted-printable, entity, escape, bracket, tag), ":"
@@ -274,8 +277,10 @@ def find_pii(
         and not _base64_candidates(text)
     ):
         return []  # nothing any finder (or the normaliser) could turn into a match
-    if len(text) < _SHORT and _few_digits(text):
-        return []  # a short router or field text: "ordered: vendor-acme of 3 eligible"
+    if len(text) < _SHORT and (_few_digits(text) or _TIMESTAMP.fullmatch(text)):
+        # A short router or field text ("ordered: vendor-acme of 3 eligible"), or a
+        # timestamp ("2026-03-04T12:00:00Z", kept readable as dates and times are).
+        return []
     regions = tuple(regions)
     if _depth:  # decoded base64: scanned once, not memoised (its key would need depth)
         first = _first_stage(text, regions, _depth)
