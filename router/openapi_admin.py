@@ -75,7 +75,7 @@ _PREVIEW = {
 }
 _CONFIG_BODY = {
     "required": True,
-    "description": "YAML or JSON, at most 1 MiB (ROUTER_MAX_CONFIG_BYTES), 500 pools and "
+    "description": "YAML or JSON, at most 1 MiB, 500 pools and "
     "2,000 rules; no key twice in one mapping, at most 32 levels deep",
     "content": {
         "application/yaml": {"schema": {"$ref": _CONFIG_SCHEMA_REF}},
