@@ -85,8 +85,9 @@ async def test_agent_sees_only_its_pools_tickets_and_learns_nothing_else(
             assert (await r.json())["assignment"]["ticket_id"] == ticket["id"]
         async with s.get(url, headers=bearer(tokens[other])) as r:
             refused_existing = (r.status, await r.json())
-        async with s.get(f"{service.url}/v1/tickets/does-not-exist",
-                         headers=bearer(tokens[other])) as r:
+        async with s.get(
+            f"{service.url}/v1/tickets/does-not-exist", headers=bearer(tokens[other])
+        ) as r:
             refused_unknown = (r.status, await r.json())
     assert refused_existing[0] == 403
     assert refused_existing == refused_unknown  # nothing tells the two apart
