@@ -3,16 +3,19 @@ roll back, preview a candidate on recent tickets, and the coverage report.
 
 A config body is read whole up to ``max_config_bytes`` (1 MiB by default; 413
 past it) and holds at most 500 pools and 2,000 rules (400 naming the count).
-Decoding, validating and compiling it, and the preview's routing of up to 5,000
-tickets, run in a worker thread so the event loop -- health checks, ticket
-ingestion, agents' pulls -- keeps answering meanwhile.
+Decoding it (YAML in a worker process, JSON in a thread), validating and compiling
+it, and the preview's routing of up to 5,000 tickets run off the event loop, so
+health checks, ticket ingestion and agents' pulls keep answering meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing import get_context
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,9 +66,34 @@ def max_config_bytes(request: web.Request) -> int:
     return int(limit)
 
 
-def _decode(raw: bytes) -> dict[str, Any] | web.Response:
+_yaml_decoder: ProcessPoolExecutor | None = None
+
+
+def _decoder() -> ProcessPoolExecutor:
+    """One worker process for YAML bodies, started on first use. PyYAML builds a
+    few hundred thousand objects for a large config, and the garbage collections
+    that triggers stop every thread for 200-400 ms at a time: in a thread of this
+    process they would stall health checks just the same."""
+    global _yaml_decoder
+    if _yaml_decoder is None:
+        _yaml_decoder = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    return _yaml_decoder
+
+
+async def _decoded(raw: bytes) -> dict[str, Any] | web.Response:
+    """The body as a config document, decoded off the event loop, or a 400."""
     try:
-        data = load_document(raw)  # JSON is YAML too
+        if raw.lstrip()[:1] == b"{":  # JSON (or a YAML flow mapping): orjson, fast
+            data = await asyncio.to_thread(load_document, raw)
+        else:
+            try:
+                data = await asyncio.get_running_loop().run_in_executor(
+                    _decoder(), load_document, raw
+                )
+            except BrokenProcessPool:  # the worker died (killed, out of memory)
+                global _yaml_decoder
+                _yaml_decoder = None
+                data = await asyncio.to_thread(load_document, raw)
     except DocumentError as exc:
         return json_error(400, "body", str(exc))
     if not isinstance(data, dict):
@@ -73,11 +101,8 @@ def _decode(raw: bytes) -> dict[str, Any] | web.Response:
     return data
 
 
-def _candidate(raw: bytes, source: str) -> RoutingConfig | web.Response:
-    """Decode, validate and compile a config body (CPU work: run it in a thread)."""
-    body = _decode(raw)
-    if isinstance(body, web.Response):
-        return body
+def _compile(body: dict[str, Any], source: str) -> RoutingConfig | web.Response:
+    """Validate and compile a config document (CPU work: run it in a thread)."""
     try:
         return candidate(body, source=source)
     except ConfigError as exc:
@@ -100,8 +125,10 @@ async def put_config(request: web.Request) -> web.Response:
     (412 otherwise); ``?comment=`` is kept with the version.
     """
     require_admin(request)
-    raw = await read_body(request, max_config_bytes(request))
-    new = await asyncio.to_thread(_candidate, raw, "PUT /v1/config")
+    body = await _decoded(await read_body(request, max_config_bytes(request)))
+    if isinstance(body, web.Response):
+        return body
+    new = await asyncio.to_thread(_compile, body, "PUT /v1/config")
     if isinstance(new, web.Response):
         return new
     return await _put_in_force(request, new, request.query.get("comment", ""), "api")
@@ -193,8 +220,7 @@ async def preview_config(request: web.Request) -> web.Response:
     """
     require_admin(request)
     n_query = query_int(request, "n", 500, 1, MAX_PREVIEW)
-    raw = await read_body(request, max_config_bytes(request))
-    body = await asyncio.to_thread(_decode, raw)
+    body = await _decoded(await read_body(request, max_config_bytes(request)))
     if isinstance(body, web.Response):
         return body
     wrapped = "config" in body and "pools" not in body
