@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/setup.sh --test
 .venv/bin/ruff check router classifiers queues tests
+.venv/bin/ruff format --check router classifiers queues tests
 .venv/bin/mypy --strict
 exec .venv/bin/pytest "$@"

@@ -191,7 +191,7 @@ def _fast_proba(clf: LogisticRegression, x: object) -> object:
 
 
 def _raw_proba(clf: LogisticRegression, x: object) -> object:
-    scores = np.asarray(x @ clf.coef_.T) + clf.intercept_  # type: ignore[operator]
+    scores = np.asarray(x @ clf.coef_.T) + clf.intercept_
     scores = np.exp(scores - scores.max(axis=1, keepdims=True))
     return scores / scores.sum(axis=1, keepdims=True)
 

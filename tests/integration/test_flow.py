@@ -29,9 +29,10 @@ async def _settled(service: RunningService, received: int) -> bool:
 
 async def _records(redis_client: aioredis.Redis, names: Names) -> dict[str, dict[bytes, bytes]]:
     keys = Keys(names.redis_prefix)
-    out = {}
+    out: dict[str, dict[bytes, bytes]] = {}
     async for key in redis_client.scan_iter(match=keys.ticket("*"), count=1000):
-        out[key.decode()] = await redis_client.hgetall(key)
+        fields = await redis_client.hgetall(key)
+        out[key.decode()] = {bytes(k): bytes(v) for k, v in fields.items()}  # type: ignore[arg-type]
     return out
 
 
