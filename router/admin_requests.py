@@ -32,4 +32,4 @@ class TokenRequest(AgentRequest):
 class RollbackRequest(AgentRequest):
     """``POST /v1/config/rollback``: the version to put in force again."""
 
-    version: WholeNumber = Field(ge=1)
+    version: WholeNumber = Field(ge=1, le=2**63 - 1)

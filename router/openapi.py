@@ -20,6 +20,8 @@ from router.openapi_common import (
     ERROR,
     TEXT_PATTERN,
     TICKET_ID_PATTERN,
+    TIME_ZONE,
+    TIME_ZONE_REF,
     err,
     json_body,
     path_param,
@@ -51,12 +53,15 @@ def _config_schemas() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(text.replace("#/$defs/", "#/components/schemas/"))
     defs = schema.pop("$defs", {})
     schema.pop("$schema", None)
+    defs["PoolModel"]["properties"]["timezone"] = {"$ref": TIME_ZONE_REF}
     return {"RoutingConfig": schema, **defs}
 
 
 def _ticket_schema() -> dict[str, Any]:
     """The validator's own schema, with what pydantic cannot say about it added."""
     schema = TicketModel.model_json_schema(ref_template="#/components/schemas/{model}")
+    zone = schema["$defs"]["CustomerModel"]["properties"]["timezone"]
+    zone["anyOf"] = [{"$ref": TIME_ZONE_REF}, {"type": "null"}]
     schema["properties"]["id"]["pattern"] = TICKET_ID_PATTERN
     schema["properties"]["id"]["description"] = (
         "the idempotency key, NFC-normalised; no control or invisible characters"
@@ -233,6 +238,7 @@ def _document() -> dict[str, Any]:
                 "Assignment": assignment,
                 **_config_schemas(),
                 "Error": ERROR,
+                "TimeZone": TIME_ZONE,
             },
         },
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from router.admin_requests import RollbackRequest, TokenRequest
 from router.http_config import MAX_PREVIEW
@@ -11,6 +10,7 @@ from router.openapi_common import (
     AUTH_ERRORS,
     BODY_ERRORS,
     TEXT_PATTERN,
+    TIME_ZONE_REF,
     err,
     int_query,
     json_body,
@@ -232,7 +232,7 @@ def admin_paths() -> dict[str, Any]:
                     {
                         "name": "tz",
                         "in": "query",
-                        "schema": {"type": "string", "enum": sorted(available_timezones())},
+                        "schema": {"$ref": TIME_ZONE_REF},
                     },
                     {
                         "name": "week",

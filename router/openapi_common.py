@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from typing import Any
+from zoneinfo import available_timezones
 
 from router.tokens import POOL_ID
 
@@ -38,6 +39,12 @@ ERROR = {
 }
 
 POOL_PATTERN = f"^{POOL_ID.pattern}$"
+TIME_ZONE_REF = "#/components/schemas/TimeZone"
+TIME_ZONE = {
+    "type": "string",
+    "description": "an IANA time zone this service knows",
+    "enum": sorted(available_timezones()),
+}
 AGENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
 
 
