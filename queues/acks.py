@@ -9,6 +9,7 @@ keeps its own tag unacked, and so do all later ones until it is settled.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ class AckBatcher:
         # Message -> its channel's key, taken at delivery: once a channel has closed,
         # aio-pika no longer says which channel a message came on.
         self._where: dict[int, int] = {}
+        # One flush at a time: two batches flushing together would ack a tag twice,
+        # which the broker answers by closing the channel.
+        self._lock = asyncio.Lock()
 
     def delivered(self, message: AbstractIncomingMessage) -> None:
         """Note a delivery as held (call on receipt, before any settle)."""
@@ -66,6 +70,10 @@ class AckBatcher:
         """Ack every settled delivery: one multiple ack per channel for its settled
         prefix, single acks for settled ones behind a delivery still held (so a ticket
         that waits never delays the others' acks). Returns how many were acked."""
+        async with self._lock:
+            return await self._flush()
+
+    async def _flush(self) -> int:
         covered = 0
         for key, acks in list(self._channels.items()):
             if not acks.settled:
@@ -86,14 +94,16 @@ class AckBatcher:
                 log.warning("could not ack messages (they will be redelivered): %s", exc)
                 for message in acks.held.values():
                     self._where.pop(id(message), None)
-                del self._channels[key]
+                self._channels.pop(key, None)
                 continue
             for tag in settled:
-                self._where.pop(id(acks.held.pop(tag)), None)
-            acks.settled.clear()
+                if tag in acks.held:
+                    self._where.pop(id(acks.held.pop(tag)), None)
+            # Not clear(): another batch may have settled more during the awaits above.
+            acks.settled.difference_update(settled)
             covered += len(settled)
             if not acks.held:
-                del self._channels[key]
+                self._channels.pop(key, None)
         return covered
 
     def __len__(self) -> int:

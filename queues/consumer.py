@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # A ticket that crashes the router this many times in a row (a bug, not bad input)
 # goes to the dead queue with the exception, instead of blocking the queue forever.
 MAX_INTERNAL_FAILURES = 3
+# Batches routed at the same time by one consumer (see _run).
+BATCHES_IN_FLIGHT = 2
 
 # A held message, when it arrived, and its Pending once decoded (kept across tries,
 # so a retry resumes its own claim).
@@ -72,6 +74,9 @@ class InboundConsumer:
         # Tickets waiting for another consumer's claim, put back in the inbox later.
         self._deferred: dict[asyncio.TimerHandle, Held] = {}
         self._acks = AckBatcher()
+        self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+        self._active = 0
+        self._batches: set[asyncio.Task[None]] = set()
         self._tag: str | None = None
         self._worker: asyncio.Task[None] | None = None
         # Set while nothing is held: no batch in progress and nothing waiting.
@@ -137,6 +142,10 @@ class InboundConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
+        for task in list(self._batches):
+            task.cancel()
+        if self._batches:
+            await asyncio.wait(list(self._batches))
         while not self._inbox.empty():
             message, _, _, pending = self._inbox.get_nowait()
             if pending is not None:
@@ -158,29 +167,41 @@ class InboundConsumer:
     async def _run(self) -> None:
         while True:
             first = await self._inbox.get()
-            try:
-                batch = [first]
-                deadline = time.monotonic() + self._batch_wait_s
-                while len(batch) < self._batch_size:
-                    if not self._inbox.empty():
-                        batch.append(self._inbox.get_nowait())
-                        continue
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    try:
-                        batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
-                    except TimeoutError:
-                        break
-                await self._process(batch)
-            except Exception:
-                # A bug here must not end consuming for good (a silent stop is the worst
-                # failure): log it loudly and go on; unsettled messages of this batch
-                # come back when the channel closes.
-                log.exception("the inbound consumer hit a bug processing %d messages", len(batch))
-            finally:
-                if self._inbox.empty() and not self._deferred:
-                    self._idle.set()
+            batch = [first]
+            deadline = time.monotonic() + self._batch_wait_s
+            while len(batch) < self._batch_size:
+                if not self._inbox.empty():
+                    batch.append(self._inbox.get_nowait())
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
+                except TimeoutError:
+                    break
+            # Two batches at once: one is classified and decided while the other waits
+            # for Redis and the broker's confirms, so neither the CPU nor the round trips
+            # sit idle.
+            await self._slots.acquire()
+            self._active += 1
+            task = asyncio.create_task(self._process_guarded(batch), name="inbound-batch")
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    async def _process_guarded(self, batch: Sequence[Held]) -> None:
+        try:
+            await self._process(batch)
+        except Exception:
+            # A bug here must not end consuming for good (a silent stop is the worst
+            # failure): log it loudly and go on; unsettled messages of this batch come
+            # back when the channel closes.
+            log.exception("the inbound consumer hit a bug processing %d messages", len(batch))
+        finally:
+            self._active -= 1
+            self._slots.release()
+            if self._active == 0 and self._inbox.empty() and not self._deferred:
+                self._idle.set()
 
     async def _process(self, batch: Sequence[Held]) -> None:
         pending: list[tuple[AbstractIncomingMessage, Pending]] = []
