@@ -37,7 +37,6 @@ from router.http_util import json_error, json_response, query_int, read_body
 from router.policy_preview import RoutingChange, preview
 from router.ticket_schema import ticket_from_object
 
-MAX_CONFIG_BYTES = 1024 * 1024
 MAX_PREVIEW = 5000
 _FIRST_WEEK, _LAST_WEEK = date(1970, 1, 1), date(9998, 12, 31)
 
@@ -61,8 +60,8 @@ def _config_errors(exc: ConfigError) -> web.Response:
 
 
 def max_config_bytes(request: web.Request) -> int:
-    """The config body limit: ``Settings.max_config_bytes`` where the settings have it."""
-    limit = getattr(request.app[K.SETTINGS], "max_config_bytes", MAX_CONFIG_BYTES)
+    """The config body limit (``ROUTER_MAX_CONFIG_BYTES``, 1 MiB by default)."""
+    limit = request.app[K.SETTINGS].max_config_bytes
     return int(limit)
 
 

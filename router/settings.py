@@ -62,6 +62,8 @@ class Settings:
     # How long the consumer waits to fill a batch; small, so latency stays low at low load.
     batch_wait_ms: float = 2.0
     max_ticket_bytes: int = MAX_TICKET_BYTES
+    # Largest routing config accepted by PUT /v1/config and preview (413 above it).
+    max_config_bytes: int = 1024 * 1024
     # A claim on a ticket expires after this long so a killed or frozen replica's work is
     # taken over quickly; a live replica renews its claims every third of it while it works.
     claim_ttl_s: float = 6.0
@@ -112,6 +114,7 @@ class Settings:
             queue_type=env.get("ROUTER_QUEUE_TYPE", base.queue_type),
             log_level=env.get("ROUTER_LOG_LEVEL", base.log_level),
             amqp_heartbeat_s=_int(env, "ROUTER_AMQP_HEARTBEAT", base.amqp_heartbeat_s),
+            max_config_bytes=_int(env, "ROUTER_MAX_CONFIG_BYTES", base.max_config_bytes),
             claim_ttl_s=_float(env, "ROUTER_CLAIM_TTL", base.claim_ttl_s),
             require_persistent_redis=_bool(
                 env, "ROUTER_REQUIRE_PERSISTENT_REDIS", base.require_persistent_redis
