@@ -1,7 +1,7 @@
 """Synthetic, labelled, multilingual support tickets.
 
 They train the shipped default model and feed tests and benchmarks. Each ticket
-has the inbound shape of DESIGN.md (``id``, ``subject``, ``body``, ``customer``,
+has the inbound ticket shape (``id``, ``subject``, ``body``, ``customer``,
 ``channel``, ``created_at``, ``priority``, ``tags``, ``source``) plus the truth
 under ``"labels"`` (``tier``, ``category``, ``language``) and the customer's
 real zone under ``labels["timezone"]``. Names, e-mail addresses, phone numbers,

@@ -42,7 +42,7 @@ class Prediction:
     model_version: str
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape of ``ticket-router classify`` (DESIGN.md)."""
+        """The JSON shape of ``ticket-router classify`` (see the README)."""
         return {
             "language": self.language,
             "language_confidence": round(self.language_confidence, 4),

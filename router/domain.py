@@ -1,6 +1,7 @@
 """Domain dataclasses shared by the pure core and the shell.
 
-Pure data: no I/O, no aiohttp, aio_pika or redis. See DESIGN.md for the words.
+Pure data: no I/O, no aiohttp, aio_pika or redis. The words are the README's
+(pool, rule, decision, assignment, lease).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Inbound ticket validation (DESIGN.md "Inbound ticket").
+"""Inbound ticket validation (the README's "The ticket format").
 
 One function, :func:`parse_ticket`, turns raw bytes into a :class:`Ticket` or
 raises :class:`InvalidInput` naming the field that is wrong. The same check runs

@@ -8,7 +8,7 @@ from classifiers.synth import generate_tickets
 
 
 def make_tickets(n: int, seed: int) -> list[dict[str, Any]]:
-    """``n`` DESIGN.md-shaped tickets with unique ids (labels removed)."""
+    """``n`` tickets in the inbound format with unique ids (labels removed)."""
     out = []
     for i, ticket in enumerate(generate_tickets(n, seed=seed)):
         ticket = {k: v for k, v in ticket.items() if k != "labels"}

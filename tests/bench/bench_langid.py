@@ -1,6 +1,6 @@
 """Language identification: our model side by side with lingua, in one run.
 
-    python tests/bench/bench_langid.py [--data /work/shared/data/langid-dev] [--model DIR]
+    python tests/bench/bench_langid.py --data DATA/langid-dev [--model DIR]
 
 Both classifiers see exactly the same texts and the same set of candidate
 languages (lingua restricted to the languages our model knows, high-accuracy
@@ -155,7 +155,7 @@ def score(name: str, data: Labelled, systems: dict[str, Callable[[list[str]], li
 def main() -> None:
     """Run every test set for both classifiers."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/langid-dev"))
+    parser.add_argument("--data", type=Path, required=True, help="folder of <iso639-1>.txt files")
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-lingua", action="store_true")

@@ -1,6 +1,6 @@
 """Our trainer against a plain TF-IDF + LinearSVC baseline, on CLINC150, in one run.
 
-    python tests/bench/bench_trainer.py --data /work/shared/data/clinc150/data_full.json
+    python tests/bench/bench_trainer.py --data DATA/clinc150/data_full.json
 
 Both learn from ``train`` (15,000 requests, 150 intents) and are scored on the
 in-scope ``test`` split (4,500). The baseline is the usual strong linear text

@@ -1,4 +1,4 @@
-"""Inbound ticket validation: every rule of DESIGN.md, and no input that crashes it."""
+"""Inbound ticket validation: every rule of the ticket format, and no input that crashes it."""
 
 from __future__ import annotations
 
