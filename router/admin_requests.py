@@ -3,7 +3,9 @@ agents' ones (pure)."""
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+import unicodedata
+
+from pydantic import ConfigDict, Field, field_validator
 
 from router.agent_requests import AgentId, AgentRequest, WholeNumber
 
@@ -27,6 +29,18 @@ class TokenRequest(AgentRequest):
         description="bind the token to this agent id: it may pull, claim and act on "
         "leases only as this agent",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        # The same check as the token store's (Python's strip, which also drops
+        # U+001C-U+001F), plus no control characters: a name shows in listings and audit.
+        value = value.strip()
+        if not value:
+            raise ValueError("must have a visible character")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class RollbackRequest(AgentRequest):
