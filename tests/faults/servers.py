@@ -7,6 +7,7 @@ every Erlang node on the machine) is left running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -299,9 +300,9 @@ class RedisServer:
         # after the server closed the connection, lengthening the outage.
         client = redis.Redis(port=self.port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
         try:
-            client.shutdown()
-        except redis.ConnectionError:
-            pass  # the server closed the connection while shutting down: expected
+            # The server closes the connection while it shuts down: that error is expected.
+            with contextlib.suppress(redis.ConnectionError):
+                client.shutdown()
         finally:
             client.close()
         if not _wait_exit(self._proc, 30):

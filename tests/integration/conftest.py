@@ -63,20 +63,26 @@ def names(suffix: str) -> Names:
     return Names.with_suffix(suffix)
 
 
+def local_settings(names: Names, model_dir: Path, **overrides: Any) -> Settings:
+    """Service settings pointing at the local servers with ``names``, on a free port."""
+    base: dict[str, Any] = {
+        "amqp_url": AMQP_URL,
+        "redis_url": REDIS_URL,
+        "http_host": "127.0.0.1",
+        "http_port": free_port(),
+        "config_path": EXAMPLE_CONFIG,
+        "model_dir": model_dir,
+        "names": names,
+        "claim_ttl_s": 5.0,
+        "shutdown_grace_s": 10.0,
+    }
+    return Settings(**{**base, **overrides})
+
+
 @pytest.fixture
 def settings(names: Names, model_dir: Path) -> Settings:
     """Service settings pointing at the local servers with this test's names."""
-    return Settings(
-        amqp_url=AMQP_URL,
-        redis_url=REDIS_URL,
-        http_host="127.0.0.1",
-        http_port=free_port(),
-        config_path=EXAMPLE_CONFIG,
-        model_dir=model_dir,
-        names=names,
-        claim_ttl_s=5.0,
-        shutdown_grace_s=10.0,
-    )
+    return local_settings(names, model_dir)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import os
 import threading
 import uuid
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,7 +49,7 @@ from router.openapi import openapi_document
 from router.settings import Names, Settings
 from router.tokens import parse_scopes
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
-from tests.integration.conftest import free_port
+from tests.integration.conftest import local_settings
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -120,16 +120,8 @@ async def _clean(names: Names) -> None:
 def live(model_dir: Path) -> Iterator[Live]:
     """One running service for the whole fuzz run, and its three tokens."""
     names = Names.with_suffix(f"f{uuid.uuid4().hex[:12]}")
-    settings = replace(
-        Settings(),
-        amqp_url=AMQP_URL,
-        redis_url=REDIS_URL,
-        http_host="127.0.0.1",
-        http_port=free_port(),
-        config_path=EXAMPLE_CONFIG,
-        model_dir=model_dir,
-        names=names,
-        shutdown_grace_s=5.0,
+    settings = local_settings(
+        names, model_dir, claim_ttl_s=Settings().claim_ttl_s, shutdown_grace_s=5.0
     )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="fuzzed-service", daemon=True)
