@@ -15,8 +15,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from redis.typing import EncodableT, FieldT
 
-from router.audit import AuditRecord
-from router.errors import TransientError
+from router.core.audit import AuditRecord
+from router.core.errors import TransientError
 
 
 def _utcnow() -> datetime:

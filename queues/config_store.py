@@ -18,7 +18,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from router.errors import TransientError
+from router.core.errors import TransientError
 
 # KEYS: seq, current, versions hash; ARGV: expected current ('' = none), record JSON
 # (with "number" filled in here), channel. Returns the new number, or -current on conflict.

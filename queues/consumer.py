@@ -27,10 +27,10 @@ from aio_pika.abc import (
 
 from queues.acks import AckBatcher
 from queues.publisher import AmqpPublisher
-from router.errors import InvalidInput, TransientError
-from router.metrics import Metrics
-from router.routing_service import Outcome, Pending, TicketRouter
-from router.ticket_schema import parse_ticket
+from router.core.errors import InvalidInput, TransientError
+from router.core.ticket_schema import parse_ticket
+from router.service.metrics import Metrics
+from router.service.routing import Outcome, Pending, TicketRouter
 
 log = logging.getLogger(__name__)
 

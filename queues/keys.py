@@ -25,7 +25,7 @@ class Keys:
 
     def backlog(self, pool_id: str) -> str:
         """Sorted set: a pool's tickets waiting for an agent; lowest score is served first
-        (see :func:`router.domain.backlog_score`)."""
+        (see :func:`router.core.domain.backlog_score`)."""
         return f"{self.prefix}backlog:{pool_id}"
 
     @property

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from queues.keys import Keys
-from router.errors import TransientError
+from router.core.errors import TransientError
 
 Status = Literal["online", "away", "offline"]
 STATUSES: tuple[Status, ...] = ("online", "away", "offline")

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from queues import lease_scripts as lua
 from queues.keys import Keys
-from router.errors import TransientError
+from router.core.errors import TransientError
 
 Action = Literal["check", "accept", "extend", "complete", "release"]
 RefusalReason = Literal[

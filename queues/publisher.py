@@ -13,7 +13,7 @@ from aio_pika.exceptions import AMQPError, DeliveryError
 from aiormq.exceptions import AMQPError as LowAMQPError
 from aiormq.exceptions import ChannelInvalidStateError
 
-from router.errors import TransientError
+from router.core.errors import TransientError
 
 ERROR_HEADER = "x-router-error"
 

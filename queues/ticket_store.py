@@ -1,4 +1,4 @@
-"""Redis implementation of :class:`router.ports.TicketStore`.
+"""Redis implementation of :class:`router.service.ports.TicketStore`.
 
 Each ticket has one hash. Claims are single-key Lua scripts (so they work on a
 Redis Cluster too) and use the Redis server clock, so replicas with skewed
@@ -15,8 +15,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
 
 from queues.keys import Keys
-from router.errors import TransientError
-from router.ports import ClaimResult, ClaimStatus, StoredTicket
+from router.core.errors import TransientError
+from router.service.ports import ClaimResult, ClaimStatus, StoredTicket
 
 # KEYS[1] ticket hash; ARGV owner, ttl_ms, record.
 _CLAIM = """

@@ -18,8 +18,8 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from router.errors import TransientError
-from router.tokens import (
+from router.core.errors import TransientError
+from router.core.tokens import (
     LastAdminTokenError,
     Principal,
     Scope,

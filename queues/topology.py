@@ -16,7 +16,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 from aiormq.exceptions import ChannelPreconditionFailed
 
-from router.settings import Names, Settings
+from router.service.settings import Names, Settings
 
 
 def inbound_arguments(settings: Settings) -> dict[str, Any]:

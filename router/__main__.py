@@ -1,5 +1,5 @@
 """``python -m router`` is the same as the ``ticket-router`` command."""
 
-from router.cli import main
+from router.cli.main import main
 
 raise SystemExit(main())

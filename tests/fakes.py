@@ -7,8 +7,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from router.errors import TransientError
-from router.ports import ClaimResult, StoredTicket
+from router.core.errors import TransientError
+from router.service.ports import ClaimResult, StoredTicket
 
 
 @dataclass

@@ -20,9 +20,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from classifiers.types import Prediction
-from router.config import RoutingConfig, parse_config
-from router.domain import Customer, Ticket
-from router.policy import decide
+from router.config.load import RoutingConfig, parse_config
+from router.core.domain import Customer, Ticket
+from router.core.policy import decide
 
 ZONES = [
     "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Bogota",

@@ -26,7 +26,7 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from classifiers.paths import default_model_dir
-from router.settings import Names
+from router.service.settings import Names
 from tests.conftest import AMQP_URL, REDIS_URL
 from tests.integration.conftest import publish
 from tests.integration.test_leases_helpers import (

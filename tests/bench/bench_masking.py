@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import orjson
 
-from router.assignment import for_pool
-from router.masking import Masker, mask_text, ticket_has_card
-from router.pii_detect import clear_memo
+from router.core.assignment import for_pool
+from router.core.masking import Masker, mask_text, ticket_has_card
+from router.core.pii.detect import clear_memo
 
 LOCALES = ("en_US", "de_DE", "fr_FR", "pt_BR", "ja_JP")
 MASKER = Masker(b"benchmark-pseudonym-key-32-bytes")

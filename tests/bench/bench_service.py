@@ -34,8 +34,8 @@ from aiohttp import ClientError, ClientSession
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from router.config import load_config  # noqa: E402
-from router.settings import Names  # noqa: E402
+from router.config.load import load_config  # noqa: E402
+from router.service.settings import Names  # noqa: E402
 from tests.tickets import make_tickets  # noqa: E402
 
 

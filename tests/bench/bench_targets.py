@@ -28,7 +28,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMess
 from aiohttp import ClientError, ClientSession
 
 from queues.topology import declare_inbound, declare_pools
-from router.settings import Names, Settings
+from router.service.settings import Names, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

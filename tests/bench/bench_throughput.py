@@ -44,8 +44,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from classifiers.paths import default_model_dir  # noqa: E402
-from router.config import load_config  # noqa: E402
-from router.settings import Settings  # noqa: E402
+from router.config.load import load_config  # noqa: E402
+from router.service.settings import Settings  # noqa: E402
 from tests.bench.bench_targets import (  # noqa: E402
     Burst,
     Target,

@@ -17,8 +17,8 @@ import orjson
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 
 from queues.keys import Keys
-from router.config import load_config
-from router.settings import Names
+from router.config.load import load_config
+from router.service.settings import Names
 from tests.conftest import EXAMPLE_CONFIG
 from tests.faults.amqp_clients import Link, Platform, PoolCollector, Received
 from tests.faults.router_proc import RouterProcess

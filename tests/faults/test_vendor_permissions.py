@@ -27,7 +27,7 @@ from aiormq.exceptions import ChannelAccessRefused, ChannelNotFoundEntity
 
 from queues.publisher import AmqpPublisher
 from queues.topology import declare_inbound, declare_pools
-from router.settings import Names, Settings
+from router.service.settings import Names, Settings
 from tests.conftest import REPO
 from tests.faults.scenario import wait_until
 from tests.faults.servers import RabbitNode

@@ -23,11 +23,11 @@ from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from aiohttp import ClientSession, web
 
 from queues.token_store import RedisTokenStore
-from router import appkeys as K
-from router.app import create_app
-from router.config import load_config
-from router.settings import Names, Settings
-from router.tokens import parse_scopes
+from router.config.load import load_config
+from router.core.tokens import parse_scopes
+from router.http import appkeys as K
+from router.http.app import create_app
+from router.service.settings import Names, Settings
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
 
 pytestmark = pytest.mark.integration

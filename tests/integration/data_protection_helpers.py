@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
-from router.settings import Names
+from router.service.settings import Names
 from tests.dp_config import foreign_names
 from tests.integration.conftest import RunningService, drain, publish, wait_for
 from tests.integration.test_leases_helpers import Agent, states

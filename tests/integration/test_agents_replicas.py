@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
-from router.settings import Names
+from router.service.settings import Names
 from tests.integration.conftest import drain, publish, wait_for
 from tests.integration.test_leases_helpers import (
     POOLS,

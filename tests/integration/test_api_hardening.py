@@ -24,10 +24,10 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
 from queues.token_store import RedisTokenStore
-from router.config_models import MAX_POOLS, MAX_RULES
-from router.openapi import openapi_document
-from router.settings import Names
-from router.tokens import LastAdminTokenError, parse_scopes
+from router.config.schema import MAX_POOLS, MAX_RULES
+from router.core.tokens import LastAdminTokenError, parse_scopes
+from router.http.openapi import openapi_document
+from router.service.settings import Names
 from tests.conftest import EXAMPLE_CONFIG
 from tests.integration.conftest import (
     RunningService,

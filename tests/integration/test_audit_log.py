@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from queues.audit_log import RedisAuditLog
-from router.audit import AuditRecord
-from router.settings import Names
+from router.core.audit import AuditRecord
+from router.service.settings import Names
 
 AT = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

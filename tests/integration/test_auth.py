@@ -7,7 +7,7 @@ import re
 import pytest
 from aiohttp import ClientSession
 
-from router.auth import PUBLIC_PATHS
+from router.http.auth import PUBLIC_PATHS
 from tests.integration.conftest import RunningService, bearer, wait_for
 from tests.tickets import make_tickets
 

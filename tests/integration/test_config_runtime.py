@@ -16,8 +16,8 @@ import yaml
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
-from router import appkeys as K
-from router.settings import Names
+from router.http import appkeys as K
+from router.service.settings import Names
 from tests.integration.conftest import (
     RunningService,
     ServiceFactory,

@@ -27,9 +27,9 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
-from router.escalation import due_step
-from router.lease_sweeper import DESK
-from router.settings import Names
+from router.service.escalation import due_step
+from router.service.leases import DESK
+from router.service.settings import Names
 from tests.dp_config import (
     ESCALATION_TARGET,
     IN_HOUSE,

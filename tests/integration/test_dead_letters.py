@@ -7,8 +7,8 @@ import orjson
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from router import appkeys as K
-from router.settings import Names
+from router.http import appkeys as K
+from router.service.settings import Names
 from tests.integration.conftest import RunningService, drain, drain_pools, publish, wait_for
 from tests.tickets import make_tickets
 

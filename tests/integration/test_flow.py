@@ -11,9 +11,9 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 
 from queues.keys import Keys
-from router import appkeys as K
-from router.openapi import openapi_document
-from router.settings import Names
+from router.http import appkeys as K
+from router.http.openapi import openapi_document
+from router.service.settings import Names
 from tests.integration.conftest import RunningService, drain, drain_pools, publish, wait_for
 from tests.tickets import make_tickets
 

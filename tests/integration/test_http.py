@@ -7,7 +7,7 @@ import orjson
 import pytest
 from aiohttp import ClientSession
 
-from router import appkeys as K
+from router.http import appkeys as K
 from tests.integration.conftest import RunningService, wait_for
 from tests.tickets import make_tickets
 

@@ -17,8 +17,8 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientError, ClientSession
 
 from queues.token_store import RedisTokenStore
-from router.settings import Names
-from router.tokens import parse_scopes
+from router.core.tokens import parse_scopes
+from router.service.settings import Names
 from tests.conftest import AMQP_URL, REDIS_URL, REPO
 from tests.integration.conftest import free_port, wait_for
 

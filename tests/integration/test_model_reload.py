@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.build import build_default_model
-from router import appkeys as K
+from router.http import appkeys as K
 from tests.integration.conftest import ServiceFactory, wait_for
 
 pytestmark = pytest.mark.integration

@@ -43,11 +43,11 @@ from schemathesis.specs.openapi.checks import (
 
 from queues.config_store import RedisConfigStore
 from queues.token_store import RedisTokenStore
-from router.app import create_app
-from router.config import load_config
-from router.openapi import openapi_document
-from router.settings import Names, Settings
-from router.tokens import parse_scopes
+from router.config.load import load_config
+from router.core.tokens import parse_scopes
+from router.http.app import create_app
+from router.http.openapi import openapi_document
+from router.service.settings import Names, Settings
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
 from tests.integration.conftest import local_settings
 

@@ -14,8 +14,8 @@ from yarl import URL
 
 from queues.keys import Keys
 from queues.topology import TopologyMismatch
-from router.config import load_config
-from router.settings import Names
+from router.config.load import load_config
+from router.service.settings import Names
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
 from tests.integration.conftest import ServiceFactory, drain, drain_pools, publish, wait_for
 from tests.integration.proxy import TcpProxy

@@ -17,10 +17,10 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from classifiers.types import Classifier, ClassifierInput, Prediction
-from router import appkeys as K
-from router.config import load_config
-from router.policy import decide as real_decide
-from router.settings import Names
+from router.config.load import load_config
+from router.core.policy import decide as real_decide
+from router.http import appkeys as K
+from router.service.settings import Names
 from tests.conftest import EXAMPLE_CONFIG
 from tests.integration.conftest import ServiceFactory, drain, drain_pools, publish, wait_for
 from tests.tickets import make_tickets
@@ -77,7 +77,7 @@ async def test_a_ticket_that_crashes_its_decision_is_dead_lettered_alone(
             raise RecursionError("maximum recursion depth exceeded (planted)")
         return real_decide(ticket, *args)
 
-    monkeypatch.setattr("router.routing_service.decide", decide)
+    monkeypatch.setattr("router.service.routing.decide", decide)
     # One batch holds all 31: batch_wait long enough that they arrive together.
     service = await start_service(batch_size=64, batch_wait_ms=200.0)
     await publish(await amqp.channel(), names, _batch(seed=71))

@@ -16,8 +16,8 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientError, ClientSession
 
 from queues.keys import Keys
-from router.config import load_config
-from router.settings import Names
+from router.config.load import load_config
+from router.service.settings import Names
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL, REPO
 from tests.integration.conftest import ServiceFactory, drain_pools, free_port, publish, wait_for
 from tests.tickets import make_tickets

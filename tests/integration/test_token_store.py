@@ -9,8 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from queues.token_store import RedisTokenStore, TokenStore
-from router.settings import Names
-from router.tokens import Principal, Scope, split_token
+from router.core.tokens import Principal, Scope, split_token
+from router.service.settings import Names
 
 pytestmark = pytest.mark.integration
 

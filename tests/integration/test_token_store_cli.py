@@ -15,8 +15,8 @@ import redis.asyncio as aioredis
 
 from queues.audit_log import RedisAuditLog
 from queues.token_store import RedisTokenStore
-from router import token_commands
-from router.tokens import Scope, split_token
+from router.cli import tokens as token_commands
+from router.core.tokens import Scope, split_token
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.integration

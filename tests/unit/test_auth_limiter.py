@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.auth import FailureLimiter
+from router.http.auth import FailureLimiter
 
 
 class Clock:

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from router.config import ConfigError, diff_configs, load_config, parse_config
-from router.config_models import json_schema, render_json_schema, schema_path
+from router.config.load import ConfigError, diff_configs, load_config, parse_config
+from router.config.schema import json_schema, render_json_schema, schema_path
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml"
 
@@ -156,7 +156,7 @@ def test_load_config_missing_file_and_non_mapping(tmp_path: Path) -> None:
 
 def test_committed_schema_is_up_to_date() -> None:
     assert schema_path().read_text() == render_json_schema(), (
-        "regenerate router/config.schema.json with render_json_schema()"
+        "regenerate router/config/config.schema.json with render_json_schema()"
     )
 
 

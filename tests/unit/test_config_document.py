@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from router.config_document import MAX_NODES, DocumentError, load_document
+from router.config.document import MAX_NODES, DocumentError, load_document
 
 
 def _refused(raw: bytes) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from router.config import RoutingConfig, parse_config
-from router.coverage import coverage_report, render_coverage
+from router.config.load import RoutingConfig, parse_config
+from router.core.coverage import coverage_report, render_coverage
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml"
 COMBOS = {(lang, tier) for lang in ("en", "es", "pt") for tier in ("tier1", "tier2")}

@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifiers.types import Prediction
-from router.assignment import build_assignment
-from router.config import RoutingConfig, parse_config
-from router.escalation import (
+from router.config.load import RoutingConfig, parse_config
+from router.core.assignment import build_assignment
+from router.core.policy import decide
+from router.core.ticket_schema import ticket_from_object
+from router.service.escalation import (
     ESCALATED_TIER,
     agent_move,
     due_step,
@@ -23,8 +25,6 @@ from router.escalation import (
     step_config,
     ticket_of,
 )
-from router.policy import decide
-from router.ticket_schema import ticket_from_object
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from router.agent_requests import (
+from router.core.errors import InvalidInput
+from router.http.agent_requests import (
     ClaimBody,
     CompleteBody,
     ExtendBody,
@@ -17,8 +18,7 @@ from router.agent_requests import (
     parse_body,
     valid_agent,
 )
-from router.errors import InvalidInput
-from router.lease_sweeper import BacklogWatch
+from router.service.leases import BacklogWatch
 
 
 def test_pull_defaults_and_limits() -> None:

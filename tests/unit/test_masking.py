@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from stdnum import luhn
 
-from router.masking import MAX_DEPTH, REDACTED, contains_card_data, mask_text, mask_ticket
+from router.core.masking import MAX_DEPTH, REDACTED, contains_card_data, mask_text, mask_ticket
 
 ORDER_ID = "1234567890123456"  # 16 digits, fails Luhn: not a card, masked as a long number
 

@@ -10,8 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
-from router.masking import mask_ticket, ticket_has_card, ticket_kinds
-from router.pii_detect import _Memo, clear_memo, find_pii
+from router.core.masking import mask_ticket, ticket_has_card, ticket_kinds
+from router.core.pii.detect import _Memo, clear_memo, find_pii
 
 SEPARATORS = ("", " ", "-", ".", "\u00a0", "/", "\n", " - ", "\u200b")
 PLACES = ("body", "tag", "key", "nested", "number", "split", "plan")

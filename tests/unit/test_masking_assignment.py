@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from router.assignment import OTHER_POOL, Viewer, for_pool
-from router.masking import Masker
-from router.pii_pseudonym import pseudonym
+from router.core.assignment import OTHER_POOL, Viewer, for_pool
+from router.core.masking import Masker
+from router.core.pii.pseudonym import pseudonym
 
 KEY = b"assignment-test-pseudonym-key!!"
 MASKER = Masker(KEY)

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted([*(ROOT / "router").glob("*.py"), *(ROOT / "queues").glob("*.py")])
+SOURCES = sorted([*(ROOT / "router").rglob("*.py"), *(ROOT / "queues").rglob("*.py")])
 
 
 def _calls(node: ast.AST, name: str) -> list[ast.Call]:
@@ -76,11 +76,11 @@ async def fine(publisher, record, mask):
 def test_the_agents_endpoints_serve_assignments_through_for_pool() -> None:
     # Every function of the agent-facing modules that reads a stored record and answers
     # with it calls for_pool (the listing's summaries carry no ticket content).
-    for name in ("http_agents.py", "http_tickets.py"):
+    for name in ("http/agents.py", "http/tickets.py"):
         tree = ast.parse((ROOT / "router" / name).read_text())
         users = [f.name for f in _functions(tree) if _calls(f, "for_pool")]
         assert users, name
-    agents = ast.parse((ROOT / "router" / "http_agents.py").read_text())
+    agents = ast.parse((ROOT / "router" / "http" / "agents.py").read_text())
     assert {"_assignment", "_escalated"} <= {
         f.name for f in _functions(agents) if _calls(f, "for_pool")
     }

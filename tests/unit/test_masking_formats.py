@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.masking import mask_text
+from router.core.masking import mask_text
 
 CARDS = [
     ("4111111111111111", "bare"),

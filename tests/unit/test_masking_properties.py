@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 from classifiers.types import Prediction
-from router.assignment import build_assignment, for_pool
-from router.config import RoutingConfig, parse_config
-from router.escalation import agent_move, sla_move
-from router.masking import Masker, mask_text, mask_ticket
-from router.policy import decide
-from router.ticket_schema import parse_ticket, ticket_from_object
+from router.config.load import RoutingConfig, parse_config
+from router.core.assignment import build_assignment, for_pool
+from router.core.masking import Masker, mask_text, mask_ticket
+from router.core.policy import decide
+from router.core.ticket_schema import parse_ticket, ticket_from_object
+from router.service.escalation import agent_move, sla_move
 from tests.dp_config import ESCALATION_TARGET, MASKED, dp_config, foreign_names
 from tests.pii_item import Item
 from tests.pii_oracle import Views, leaks

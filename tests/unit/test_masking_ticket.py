@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 import pytest
 
-from router.masking import Masker, mask_ticket, masker_for, ticket_has_card, ticket_kinds
-from router.pii_detect import find_pii
-from router.pii_normalise import normalise
-from router.pii_pseudonym import NO_KEY_TOKEN, is_pseudonym, pseudonym
-from router.ticket_schema import parse_ticket
+from router.core.masking import Masker, mask_ticket, masker_for, ticket_has_card, ticket_kinds
+from router.core.pii.detect import find_pii
+from router.core.pii.normalise import normalise
+from router.core.pii.pseudonym import NO_KEY_TOKEN, is_pseudonym, pseudonym
+from router.core.ticket_schema import parse_ticket
 
 KEY = b"k" * 32
 CARD = "4111 1111 1111 1111"
@@ -130,7 +130,7 @@ def test_masker_for_refuses_a_short_key_and_warns_without_one(
     with pytest.raises(ValueError, match="at least 16 bytes"):
         masker_for("short")
     masker_for.cache_clear()
-    with caplog.at_level(logging.WARNING, logger="router.masking"):
+    with caplog.at_level(logging.WARNING, logger="router.core.masking"):
         assert not masker_for(None).has_key
     assert "ROUTER_PSEUDONYM_KEY is not set" in caplog.text
     assert masker_for("x" * 16).has_key

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from classifiers.types import Prediction
-from router.config import RoutingConfig, parse_config
-from router.domain import Customer, EscalationStep, Ticket
-from router.policy import decide
-from router.policy_preview import preview
+from router.config.load import RoutingConfig, parse_config
+from router.core.domain import Customer, EscalationStep, Ticket
+from router.core.policy import decide
+from router.core.policy_preview import preview
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml"
 # Wednesday 2025-03-05 (winter time everywhere in the example's northern zones).

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifiers.types import Prediction
-from router.config import Pool, RoutingConfig, Rule, parse_config
-from router.config_regions import UNKNOWN_REGION, customer_region
-from router.domain import Customer, Decision, Ticket
-from router.policy import decide
-from router.schedule import is_open_at
+from router.config.load import Pool, RoutingConfig, Rule, parse_config
+from router.core.domain import Customer, Decision, Ticket
+from router.core.policy import decide
+from router.core.regions import UNKNOWN_REGION, customer_region
+from router.core.schedule import is_open_at
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Sao_Paulo", "UTC"]
 LANGUAGES = ["en", "es", "pt"]

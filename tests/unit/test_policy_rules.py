@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from classifiers.types import Prediction
-from router.config import RoutingConfig, parse_config
-from router.domain import Customer, Ticket
-from router.policy import decide
+from router.config.load import RoutingConfig, parse_config
+from router.core.domain import Customer, Ticket
+from router.core.policy import decide
 
 NOW = datetime(2025, 6, 4, 12, 0, tzinfo=UTC)
 

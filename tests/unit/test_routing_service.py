@@ -11,14 +11,14 @@ import orjson
 import pytest
 
 from classifiers.types import Classifier, ClassifierInput, Prediction
-from router.config import load_config
-from router.current import Current
-from router.errors import TransientError
-from router.masking import mask_ticket
-from router.metrics import Metrics
-from router.policy import decide as routing_service_decide
-from router.routing_service import Pending, TicketRouter
-from router.ticket_schema import ticket_from_object
+from router.config.load import load_config
+from router.core.errors import TransientError
+from router.core.masking import mask_ticket
+from router.core.policy import decide as routing_service_decide
+from router.core.ticket_schema import ticket_from_object
+from router.service.current import Current
+from router.service.metrics import Metrics
+from router.service.routing import Pending, TicketRouter
 from tests.conftest import EXAMPLE_CONFIG
 from tests.fakes import MemoryPublisher, MemoryTicketStore
 
@@ -157,7 +157,7 @@ async def test_a_ticket_whose_decision_raises_fails_alone(monkeypatch: pytest.Mo
             raise RecursionError("planted")
         return real(ticket, *args)
 
-    monkeypatch.setattr("router.routing_service.decide", decide)
+    monkeypatch.setattr("router.service.routing.decide", decide)
     store, publisher = MemoryTicketStore(), MemoryPublisher()
     outcomes = await _router(store, publisher).route_batch(
         [_pending("A", "o1"), _pending("BAD", "o2"), _pending("C", "o3")]

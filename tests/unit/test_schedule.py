@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from router.schedule import (
+from router.core.schedule import (
     MINUTES_PER_DAY,
     Closure,
     PoolHours,

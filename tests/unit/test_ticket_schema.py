@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.errors import InvalidInput
-from router.ticket_schema import parse_ticket, ticket_from_object
+from router.core.errors import InvalidInput
+from router.core.ticket_schema import parse_ticket, ticket_from_object
 
 
 def _err(data: Any) -> InvalidInput:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.tokens import (
+from router.core.tokens import (
     POOL_ID,
     Principal,
     Scope,

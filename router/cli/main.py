@@ -1,0 +1,108 @@
+"""The ``ticket-router`` command line (also ``python -m router``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from classifiers import commands as classifier_commands
+from router.cli import tokens as token_commands
+from router.service.settings import Settings, default_config_path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from router.cli.serve import serve
+
+    settings = Settings.from_env()
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    import orjson
+
+    from router.config.load import ConfigError, load_config
+    from router.core.coverage import coverage_report, render_coverage
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        tz = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"--tz: unknown IANA time zone {args.tz!r}", file=sys.stderr)
+        return 2
+    week = args.week or datetime.now(UTC).astimezone(tz).date()
+    report = coverage_report(config, week - timedelta(days=week.weekday()), tz)
+    if args.json:
+        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(render_coverage(report))
+    # Exit status 1 when there is a gap, so a CI job can refuse a config with one.
+    return 1 if report["gaps"] else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ticket-router",
+        description="Route support tickets to in-house and outsourced agent pools, 24/7.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = sub.add_parser(
+        "serve",
+        help="run the consumer and the HTTP API (configured by ROUTER_* environment variables)",
+    )
+    serve.set_defaults(func=_serve)
+    coverage = sub.add_parser(
+        "coverage",
+        help="for each hour of the week, which languages x tiers have an open pool "
+        "(exit 1 on a gap)",
+    )
+    coverage.add_argument(
+        "--config",
+        type=Path,
+        default=default_config_path(),
+        help="routing config file (default: the shipped example)",
+    )
+    coverage.add_argument("--tz", default="UTC", help="show hours in this IANA zone")
+    coverage.add_argument(
+        "--week",
+        type=date.fromisoformat,
+        default=None,
+        help="a date in the week to show (default: this week); DST matters",
+    )
+    coverage.add_argument("--json", action="store_true", help="print the JSON report")
+    coverage.set_defaults(func=_coverage)
+    classifier_commands.register(sub)
+    token_commands.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    logging.basicConfig(
+        level=Settings.from_env().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,239 @@
+"""The assignment document: a decision delivered to a pool.
+
+Pure: builds plain JSON-able dicts. The full document is stored in Redis (with the
+ticket unmasked and every pool named, for ops); :func:`for_pool` makes the copy a
+pool sees, and is the only way one is made: the pool queue message, the agents'
+lease grants and escalation answers and an agent token's ``GET /v1/tickets/{id}``
+all go through it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from classifiers.types import Prediction
+from router.core.domain import Decision, Ticket
+from router.core.masking import Masker, ticket_regions
+
+SCHEMA_VERSION = 1
+
+#: What :func:`for_pool` masks with (a :class:`router.core.masking.Masker`).
+MaskFn = Masker
+OTHER_POOL = "[other pool]"
+OTHER_AGENT = "[other agent]"
+_ROUTER_SHAPE = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)|[a-z][a-z0-9_]{0,31}"
+)
+
+# Router-made fields a masked or outsourced pool's copy carries (strings masked and
+# other pools' names redacted all the same); every other field of the record, known
+# or added later, stays out of it.
+_ISOLATED_FIELDS = (
+    "schema",
+    "ticket_id",
+    "pool_id",
+    "pool_kind",
+    "data_access",
+    "tier",
+    "category",
+    "language",
+    "timezone",
+    "timezone_source",
+    "priority",
+    "sla_due",
+    "rule",
+    "strategy",
+    "fallback",
+    "opens_at",
+    "confidence",
+    "model_version",
+    "config_version",
+    "received_at",
+    "decided_at",
+    "escalation_step",
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def build_assignment(
+    ticket: Ticket,
+    prediction: Prediction,
+    decision: Decision,
+    *,
+    received_at: datetime,
+) -> dict[str, Any]:
+    """The assignment for ``ticket`` as decided, carrying the ticket unmasked."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "ticket_id": ticket.id,
+        "pool_id": decision.pool_id,
+        "pool_kind": decision.pool_kind,
+        "data_access": decision.data_access,
+        "tier": prediction.tier,
+        "category": prediction.category,
+        "language": prediction.language,
+        "timezone": prediction.timezone,
+        "timezone_source": prediction.timezone_source,
+        "priority": decision.priority,
+        "sla_due": _iso(decision.sla_due),
+        "rule": decision.rule,
+        "strategy": decision.strategy,
+        "reasons": list(decision.reasons),
+        "excluded": dict(decision.excluded),
+        "fallback": decision.fallback,
+        "opens_at": _iso(decision.opens_at),
+        "escalation": [
+            {"after_seconds": step.after_seconds, "pools": list(step.pools)}
+            for step in decision.escalation
+        ],
+        "confidence": {
+            "language": round(prediction.language_confidence, 4),
+            "tier": round(prediction.tier_confidence, 4),
+            "category": round(prediction.category_confidence, 4),
+        },
+        "model_version": prediction.model_version,
+        "config_version": decision.config_version,
+        "received_at": _iso(received_at),
+        "decided_at": _iso(decision.decided_at),
+        "ticket": dict(ticket.raw),
+        "ticket_masked": False,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The pool a copy is made for, when it is not the record's own pool (an agent of
+    the old pool escalating a ticket away): its id, kind and data access."""
+
+    pool_id: str
+    pool_kind: str
+    data_access: str
+
+
+def for_pool(
+    assignment: Mapping[str, Any], mask: Masker, viewer: Viewer | None = None
+) -> dict[str, Any]:
+    """The copy of an assignment record the pool it names (or ``viewer``) may see.
+
+    An in-house pool with full data access sees the record as stored. Any other pool
+    (``data_access`` masked -- or missing: it fails closed -- or an outsourced pool)
+    gets an isolated copy: only the fields of ``_ISOLATED_FIELDS`` plus ``reasons``,
+    the escalation times and its own moves; the ``excluded`` map is left out; every
+    other pool's id is replaced by ``[other pool]`` in every text; and when its data
+    access is masked, the ticket and every text the router wrote (reasons, moves'
+    ``why``, the rule) are masked with ``mask``.
+    """
+    if viewer is None:
+        viewer = Viewer(
+            str(assignment.get("pool_id")),
+            str(assignment.get("pool_kind")),
+            str(assignment.get("data_access")),
+        )
+    masked = viewer.data_access != "full"
+    if not masked and viewer.pool_kind == "in_house":
+        out = dict(assignment)
+        out["ticket_masked"] = False
+        return out
+    pool = viewer.pool_id
+    ticket = assignment.get("ticket")
+    ticket = ticket if isinstance(ticket, Mapping) else {}
+    regions = ticket_regions(ticket)
+    redact = _redactor(
+        {
+            OTHER_POOL: _pools_named(assignment) - {pool},
+            OTHER_AGENT: _other_agents(assignment, pool),
+        }
+    )
+
+    def text(value: str) -> str:
+        value = redact(value)
+        return mask.text(value, regions) if masked else value
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, str):
+            # Router-made times and tokens ("2026-03-04T12:30:00Z", "tier1") hold
+            # nothing personal; anything else is scanned.
+            return redact(value) if _ROUTER_SHAPE.fullmatch(value) else text(value)
+        if isinstance(value, Mapping):
+            return {text(str(k)): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    out = {k: plain(assignment[k]) for k in _ISOLATED_FIELDS if k in assignment}
+    if "ticket_id" in assignment:
+        out["ticket_id"] = assignment["ticket_id"]  # the API handle, as the ticket's id
+    out["reasons"] = [text(str(r)) for r in assignment.get("reasons") or ()]
+    out["escalation"] = [
+        {"after_seconds": step.get("after_seconds")}
+        for step in assignment.get("escalation") or ()
+        if isinstance(step, Mapping)
+    ]
+    if "moves" in assignment:
+        out["moves"] = [_move(m, pool, text) for m in assignment["moves"] or ()]
+    out["ticket"] = mask(ticket) if masked else dict(ticket)
+    out["ticket_masked"] = masked
+    return out
+
+
+def _move(move: Any, pool: str, text: Callable[[str], str]) -> dict[str, Any]:
+    """One entry of the move history as an isolated pool sees it: when, what kind, from
+    and to (other pools unnamed), why (masked); the agent only if it was this pool's."""
+    if not isinstance(move, Mapping):
+        return {}
+    out: dict[str, Any] = {k: move[k] for k in ("at", "kind", "step") if k in move}
+    for end in ("from", "to"):
+        if end in move:
+            out[end] = pool if move[end] == pool else OTHER_POOL
+    if move.get("agent") is not None and move.get("from") == pool:
+        out["agent"] = text(str(move["agent"]))
+    if "why" in move:
+        out["why"] = text(str(move["why"]))
+    return out
+
+
+def _pools_named(assignment: Mapping[str, Any]) -> set[str]:
+    """Every pool id the record names: its own, the excluded ones, the escalation
+    steps' targets and the moves' ends."""
+    names: set[str] = {str(assignment.get("pool_id"))}
+    excluded = assignment.get("excluded")
+    if isinstance(excluded, Mapping):
+        names.update(str(k) for k in excluded)
+    for step in assignment.get("escalation") or ():
+        if isinstance(step, Mapping):
+            names.update(str(p) for p in step.get("pools") or ())
+    for move in assignment.get("moves") or ():
+        if isinstance(move, Mapping):
+            names.update(str(move[k]) for k in ("from", "to") if move.get(k) is not None)
+    return names
+
+
+def _other_agents(assignment: Mapping[str, Any], pool: str) -> set[str]:
+    """The agents of other pools the moves name (an agent's escalation reason quotes its
+    login, "escalated to tier2 by agent olga.acme: ...")."""
+    return {
+        str(move["agent"])
+        for move in assignment.get("moves") or ()
+        if isinstance(move, Mapping) and move.get("agent") and move.get("from") != pool
+    }
+
+
+def _redactor(names: Mapping[str, Iterable[str]]) -> Callable[[str], str]:
+    """A function replacing each name (as a whole word) in a text with its token."""
+    token_of = {name: token for token, group in names.items() for name in group if name}
+    ids = sorted(token_of, key=len, reverse=True)
+    if not ids:
+        return lambda value: value
+    # Bounded by letters and digits only: an id inside a longer token is still named
+    # ("rule acme-first-then-rival-full").
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9])"
+    )
+    return lambda value: pattern.sub(lambda m: token_of[m.group()], value)

@@ -1,0 +1,189 @@
+"""Bearer-token authentication and scope checks for the HTTP API.
+
+Every route needs a token except the operational ones that load balancers and
+Prometheus call (:data:`PUBLIC_PATHS`, exact paths: nothing else is public).
+Handlers state the scope they need with :func:`require_ingest`,
+:func:`require_admin` or :func:`require_pool`; a refusal is the same whatever the
+resource, so it reveals nothing about it.
+
+Failed authentications -- a credential presented that is not a valid token -- are
+rate-limited per client address (:class:`FailureLimiter`): past 100 at once, then
+2 a second, that address gets 429 with ``Retry-After`` -- before its token is even
+looked at -- until the bucket refills. A request with no credential at all guesses
+nothing and is not counted. Each replica keeps its own buckets, so
+N replicas allow N times the rate; behind a proxy the address is the proxy's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from router.core.errors import TransientError
+from router.core.tokens import Principal
+from router.http import appkeys as K
+from router.http.util import error_body
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+_PRINCIPAL = web.RequestKey("principal", Principal)
+# Failed authentications a client may make at once, and how fast that allowance refills.
+FAILURE_BURST = 100
+FAILURES_PER_SECOND = 2.0
+
+
+class FailureLimiter:
+    """A token bucket of failed authentications per client address (in memory)."""
+
+    def __init__(
+        self,
+        burst: int = FAILURE_BURST,
+        per_second: float = FAILURES_PER_SECOND,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 10_000,
+    ) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self._clock = clock
+        self._max = max_clients
+        # address -> (tokens left, when counted); oldest first, so memory stays bounded.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def _tokens(self, address: str) -> float:
+        tokens, at = self._buckets.get(address, (float(self.burst), self._clock()))
+        return min(float(self.burst), tokens + (self._clock() - at) * self.per_second)
+
+    def retry_after(self, address: str) -> float:
+        """0 if ``address`` may try to authenticate now, else the seconds to wait."""
+        missing = 1.0 - self._tokens(address)
+        return 0.0 if missing <= 0 else missing / self.per_second
+
+    def failed(self, address: str) -> None:
+        """Count one failed authentication of ``address``."""
+        self._buckets[address] = (self._tokens(address) - 1.0, self._clock())
+        self._buckets.move_to_end(address)
+        while len(self._buckets) > self._max:
+            self._buckets.popitem(last=False)
+
+
+# One limiter per application (tests run several apps in one process).
+_LIMITERS: weakref.WeakKeyDictionary[web.Application, FailureLimiter] = weakref.WeakKeyDictionary()
+
+
+def failure_limiter(app: web.Application) -> FailureLimiter:
+    """The failed-authentication limiter of ``app`` (made on first use)."""
+    limiter = _LIMITERS.get(app)
+    if limiter is None:
+        limiter = _LIMITERS[app] = FailureLimiter()
+    return limiter
+
+
+def _error(
+    cls: type[web.HTTPException], message: str, *, field: str | None = None, **headers: str
+) -> web.HTTPException:
+    body = orjson.dumps(error_body(cls.status_code, field, message)).decode()
+    return cls(text=body, content_type="application/json", headers=headers or None)
+
+
+def _unauthorized(
+    request: web.Request, limiter: FailureLimiter, message: str, header: str
+) -> web.HTTPException:
+    address = request.remote or "unknown"
+    limiter.failed(address)
+    if limiter.retry_after(address) > 0:  # logged once each time an address runs dry
+        log.warning("too many failed authentications from %s: answering 429 for now", address)
+    return _error(
+        web.HTTPUnauthorized, message, field="Authorization", **{"WWW-Authenticate": header}
+    )
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate ``Authorization: Bearer <token>``; 401 when missing or not valid,
+    429 after too many failures from the same address."""
+    if request.path in PUBLIC_PATHS:
+        return await handler(request)
+    limiter = failure_limiter(request.app)
+    wait = limiter.retry_after(request.remote or "unknown")
+    if wait > 0:
+        raise _error(
+            web.HTTPTooManyRequests,
+            "too many failed authentications from this address; retry later",
+            **{"Retry-After": str(math.ceil(wait))},
+        )
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not scheme.strip() and not token.strip():
+        raise _error(
+            web.HTTPUnauthorized,
+            "a bearer token is required",
+            field="Authorization",
+            **{"WWW-Authenticate": "Bearer"},
+        )
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized(request, limiter, "a bearer token is required", "Bearer")
+    try:
+        principal = await request.app[K.TOKENS].authenticate(token.strip())
+    except TransientError:
+        raise _error(web.HTTPServiceUnavailable, "the token store is unavailable") from None
+    if principal is None:
+        raise _unauthorized(
+            request,
+            limiter,
+            "the token is not valid (unknown, revoked or expired)",
+            'Bearer error="invalid_token"',
+        )
+    request[_PRINCIPAL] = principal
+    return await handler(request)
+
+
+def principal(request: web.Request) -> Principal:
+    """The authenticated caller of this request."""
+    return request[_PRINCIPAL]
+
+
+def _forbidden(request: web.Request, need: str) -> web.HTTPException:
+    who = principal(request)
+    log.info(
+        "refused %s %s to token %s: needs %s", request.method, request.path, who.token_id, need
+    )
+    return _error(web.HTTPForbidden, f"this token does not have the scope {need}")
+
+
+def require_admin(request: web.Request) -> Principal:
+    """The caller, if it has the ``admin`` scope; else 403."""
+    who = principal(request)
+    if not who.allows_admin():
+        raise _forbidden(request, "admin")
+    return who
+
+
+def require_ingest(request: web.Request) -> Principal:
+    """The caller, if it may submit tickets (``ingest`` or ``admin``); else 403."""
+    who = principal(request)
+    if not who.allows_ingest():
+        raise _forbidden(request, "ingest")
+    return who
+
+
+def require_pool(request: web.Request, pool_id: str) -> Principal:
+    """The caller, if it may work pool ``pool_id`` (``agent:<pool>`` or ``admin``); else 403."""
+    who = principal(request)
+    if not who.allows_pool(pool_id):
+        raise _forbidden(request, f"agent:{pool_id}")
+    return who
+
+
+def actor(request: web.Request) -> str:
+    """How the audit log names the caller."""
+    who = principal(request)
+    return f"token:{who.token_id}:{who.name}"

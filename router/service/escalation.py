@@ -1,0 +1,261 @@
+"""Re-deciding a ticket that moves on: an agent's tier-2 escalation and the SLA steps.
+
+Pure: an assignment record (the JSON stored in Redis) in, a new decision and the
+record that replaces it out. Every move goes through :func:`router.core.policy.decide`,
+so residency and the data policy are enforced exactly as in the first decision.
+
+Escalation steps (``record["escalation"]``) count from the time the decision that
+planned them was made (``escalation_base``); ``escalation_step`` says how many of
+them are used up. An SLA move keeps that plan; an agent's escalation is a new
+decision with its own plan, counted from then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from classifiers.types import Prediction
+from router.config.load import RoutingConfig, parse_config
+from router.core.assignment import build_assignment
+from router.core.domain import Decision, EscalationStep, Ticket
+from router.core.policy import decide
+from router.core.ticket_schema import ticket_from_object
+
+#: The tier an agent's escalation routes to.
+ESCALATED_TIER = "tier2"
+MoveKind = Literal["agent", "sla"]
+# Fallbacks after which an SLA move is still worth it: an open pool of the step is
+# full. Moving to a closed pool would make the ticket wait longer than staying.
+_WORTH_MOVING = frozenset({None, "over_capacity"})
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time as the assignment writes it (``Z`` for UTC)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso(value: datetime) -> str:
+    """The assignment's time format: ISO 8601, ``Z`` for UTC."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def ticket_of(record: Mapping[str, Any]) -> Ticket:
+    """The ticket an assignment record carries, validated as at ingestion."""
+    return ticket_from_object(dict(record["ticket"]))
+
+
+def prediction_of(record: Mapping[str, Any]) -> Prediction:
+    """The classifiers' prediction as recorded in the assignment."""
+    confidence = record.get("confidence") or {}
+    return Prediction(
+        language=str(record["language"]),
+        language_confidence=float(confidence.get("language", 1.0)),
+        tier=str(record["tier"]),
+        tier_confidence=float(confidence.get("tier", 1.0)),
+        category=str(record["category"]),
+        category_confidence=float(confidence.get("category", 1.0)),
+        timezone=record.get("timezone"),
+        timezone_source=str(record.get("timezone_source") or "none"),
+        model_version=str(record.get("model_version") or ""),
+    )
+
+
+def escalation_plan(record: Mapping[str, Any]) -> tuple[EscalationStep, ...]:
+    """The SLA escalation steps of the record's plan."""
+    return tuple(
+        EscalationStep(int(s["after_seconds"]), tuple(s["pools"]))
+        for s in record.get("escalation") or ()
+    )
+
+
+def escalation_base(record: Mapping[str, Any]) -> datetime:
+    """When the record's escalation steps started counting."""
+    return parse_time(str(record.get("escalation_base") or record["decided_at"]))
+
+
+@dataclass(frozen=True, slots=True)
+class StepDue:
+    """What the SLA plan asks for now: ``index`` is the step to carry out (the latest
+    one due; ``None`` if none is due) and ``next_due`` when to look again (``None``
+    when no step is left after it)."""
+
+    index: int | None
+    next_due: datetime | None
+
+
+def due_step(record: Mapping[str, Any], used: int, now: datetime) -> StepDue:
+    """The step of the plan to carry out at ``now`` when ``used`` steps are used up.
+
+    When several steps came due at once (a ticket released late), only the latest
+    one is carried out: the earlier targets were meant for a shorter wait.
+    """
+    steps = escalation_plan(record)
+    base = escalation_base(record)
+    index: int | None = None
+    for i in range(used, len(steps)):
+        at = base + timedelta(seconds=steps[i].after_seconds)
+        if at > now:
+            return StepDue(index, at)
+        index = i
+    return StepDue(index, None)
+
+
+def step_config(config: RoutingConfig, pools: Sequence[str]) -> RoutingConfig:
+    """``config`` with every rule (and the default) targeting ``pools`` in that order and
+    no catch-all, so :func:`decide` can only choose among them. Rule matches, data
+    requirements and residency stay as they are. Cached on ``config``."""
+    targets = [p for p in dict.fromkeys(pools) if config.has_pool(p)]
+    if not targets:
+        raise ValueError("none of the step's pools is in the config")
+
+    def build() -> RoutingConfig:
+        doc = config.to_dict()
+        doc.pop("catch_all", None)
+        action = {"pools": targets, "strategy": "ordered", "weights": {}, "escalation": []}
+        doc["rules"] = [{**rule, **action} for rule in doc.get("rules", [])]
+        doc["default"] = {**doc.get("default", {}), **action}
+        return parse_config(doc, source=f"{config.source} (escalation to {', '.join(targets)})")
+
+    return config.derived("escalation:" + ",".join(targets), build)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """The outcome of re-deciding a ticket: the record to store and where it goes.
+
+    ``pool_id`` equals the current pool when the ticket stays (``moved`` is False).
+    """
+
+    record: dict[str, Any]
+    pool_id: str
+    moved: bool
+    why: str
+
+
+def _history(record: Mapping[str, Any], entry: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*record.get("moves", ()), entry]
+
+
+def _rebuilt(
+    record: Mapping[str, Any], prediction: Prediction, decision: Decision, why: str
+) -> dict[str, Any]:
+    out = build_assignment(
+        ticket_of(record),
+        prediction,
+        decision,
+        received_at=parse_time(str(record["received_at"])),
+    )
+    out["reasons"] = [why, *out["reasons"]]
+    return out
+
+
+def _step_decision(
+    record: Mapping[str, Any],
+    pools: Sequence[str],
+    config: RoutingConfig,
+    loads: Mapping[str, int],
+    now: datetime,
+) -> tuple[Decision | None, Prediction, str]:
+    """Decide among ``pools``: (decision, prediction used, "") when one of them can work
+    the ticket now, else (None, ..., why not). Tried with the recorded tier, then as
+    tier 2: escalation steps commonly point at senior pools that serve tier 2 only."""
+    try:
+        restricted = step_config(config, pools)
+    except ValueError:
+        return None, prediction_of(record), "no pool of the step is in the config in force"
+    recorded = prediction_of(record)
+    tries = [recorded]
+    # Also when the prediction already says tier 2 but with a confidence low enough for
+    # the low-confidence setting to have routed it lower: the step's pools judge it
+    # as tier 2 then.
+    if recorded.tier != ESCALATED_TIER or recorded.tier_confidence < 1.0:
+        tries.append(replace(recorded, tier=ESCALATED_TIER, tier_confidence=1.0))
+    ticket = ticket_of(record)
+    stay = ""
+    for prediction in tries:
+        decision = decide(ticket, prediction, restricted, loads, now)
+        if decision.pool_id in pools and decision.fallback in _WORTH_MOVING:
+            return decision, prediction, ""
+        if not stay:
+            # The first try's reasons: residency and data policy never change with tier.
+            stay = "; ".join(
+                f"{p}: not open now ({decision.fallback})"
+                if p == decision.pool_id
+                else f"{p}: {decision.excluded.get(p, 'not chosen')}"
+                for p in pools
+            )
+    return None, recorded, stay
+
+
+def sla_move(
+    record: Mapping[str, Any],
+    index: int,
+    config: RoutingConfig,
+    loads: Mapping[str, int],
+    now: datetime,
+) -> Move:
+    """Carry out step ``index`` of the record's plan: re-decide among the step's pools.
+
+    The ticket stays where it is (the step is still used up, the record says why)
+    when no pool of the step may take it now or the decision keeps it in its pool.
+    """
+    step = escalation_plan(record)[index]
+    current = str(record["pool_id"])
+    why = (
+        f"not accepted within {step.after_seconds}s: escalation step {index + 1} "
+        f"to {', '.join(step.pools)}"
+    )
+    entry: dict[str, Any] = {"at": iso(now), "kind": "sla", "step": index + 1, "from": current}
+    decision, prediction, stay = _step_decision(record, step.pools, config, loads, now)
+    if decision is not None and decision.pool_id == current:
+        decision, stay = None, "the decision keeps it in its pool"
+    if decision is None:
+        out = dict(record)
+        out["moves"] = _history(record, {**entry, "to": current, "why": f"{why}; stays: {stay}"})
+        out["escalation_step"] = index + 1
+        return Move(out, current, False, f"{why}; stays: {stay}")
+    decision = replace(decision, config_version=config.version)
+    out = _rebuilt(record, prediction, decision, why)
+    out["escalation"] = record.get("escalation") or []
+    out["escalation_base"] = iso(escalation_base(record))
+    out["escalation_step"] = index + 1
+    out["moves"] = _history(record, {**entry, "to": decision.pool_id, "why": why})
+    return Move(out, decision.pool_id, True, why)
+
+
+def agent_move(
+    record: Mapping[str, Any],
+    agent: str,
+    reason: str,
+    config: RoutingConfig,
+    loads: Mapping[str, int],
+    now: datetime,
+) -> Move:
+    """An agent escalates the ticket to tier 2: decide again, as at first, with the tier
+    set to :data:`ESCALATED_TIER`. The new decision brings its own escalation plan.
+
+    The agent's judgment is certain (tier confidence 1), so a low-confidence setting
+    cannot route the ticket back to the tier the agent just escalated it from.
+    """
+    current = str(record["pool_id"])
+    prediction = replace(prediction_of(record), tier=ESCALATED_TIER, tier_confidence=1.0)
+    decision = decide(ticket_of(record), prediction, config, loads, now)
+    why = f"escalated to {ESCALATED_TIER} by agent {agent}: {reason}"
+    out = _rebuilt(record, prediction, decision, why)
+    out["escalation_base"] = out["decided_at"]
+    out["escalation_step"] = 0
+    out["moves"] = _history(
+        record,
+        {
+            "at": iso(now),
+            "kind": "agent",
+            "from": current,
+            "to": decision.pool_id,
+            "agent": agent,
+            "why": reason,
+        },
+    )
+    return Move(out, decision.pool_id, decision.pool_id != current, why)

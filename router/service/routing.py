@@ -1,0 +1,307 @@
+"""Routes batches of validated tickets: classify, decide, claim, publish, record.
+
+Transport-agnostic: the AMQP consumer hands it tickets and acks what it reports
+done. Exactly-once assignment rests on the claim in the :class:`TicketStore`:
+the first consumer to claim a ticket id stores its decision; a redelivery or a
+re-sent ticket finds the id done (duplicate) or, if the owner died before
+publishing, takes the claim over and publishes the *stored* decision again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+
+from classifiers.types import Classifier, ClassifierInput
+from router.config.load import RoutingConfig
+from router.core.assignment import MaskFn, build_assignment, for_pool
+from router.core.domain import PRIORITY_RANK, Decision, Ticket, backlog_score
+from router.core.errors import TransientError
+from router.core.policy import decide
+from router.service.current import Current
+from router.service.metrics import Metrics
+from router.service.ports import AssignmentPublisher, TicketStore
+
+log = logging.getLogger(__name__)
+
+OutcomeStatus = Literal["assigned", "duplicate", "retry", "wait", "failed"]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A ticket waiting to be routed, with the identity of its delivery.
+
+    ``owner`` is unique per delivery attempt and kept across retries of that
+    attempt, so a retry resumes its own claim while a concurrent duplicate waits.
+    """
+
+    ticket: Ticket
+    owner: str
+    received_at: datetime
+    received_mono: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one ticket of a batch.
+
+    ``retry``: a transient failure (Redis or the broker away), try the same
+    :class:`Pending` again soon; ``wait``: another consumer holds a live claim on
+    the id, try again after ``retry_after_s`` without holding up other tickets;
+    ``failed``: routing this ticket raised (a bug this ticket triggers): dead-letter
+    it with ``error`` and carry on.
+    """
+
+    ticket_id: str
+    status: OutcomeStatus
+    pool_id: str | None = None
+    error: str | None = None
+    retry_after_s: float = 0.0
+
+
+def utc_now() -> datetime:
+    """The current instant, time-zone aware (UTC)."""
+    return datetime.now(UTC)
+
+
+def classifier_input(ticket: Ticket) -> ClassifierInput:
+    """What the classifiers see of a ticket."""
+    c = ticket.customer
+    return ClassifierInput(
+        text=ticket.text, locale=c.locale, timezone=c.timezone, country=c.country, phone=c.phone
+    )
+
+
+class TicketRouter:
+    """The routing step of the service, shared by every transport."""
+
+    def __init__(
+        self,
+        *,
+        store: TicketStore,
+        publisher: AssignmentPublisher,
+        model: Current[Classifier],
+        config: Current[RoutingConfig],
+        metrics: Metrics,
+        mask: MaskFn,
+        claim_ttl_ms: int = 30_000,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._model = model
+        self._config = config
+        self._metrics = metrics
+        self._mask = mask
+        self._claim_ttl_ms = claim_ttl_ms
+        self._clock = clock
+        # Claims held (owner -> ticket id) and deliveries published but not yet
+        # recorded (owner -> pool id).
+        self._held: dict[str, str] = {}
+        self._published: dict[str, str] = {}
+
+    async def route_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
+        """Route every ticket of ``batch``; one outcome per ticket, in order.
+
+        A ticket whose outcome is ``retry`` met a transient failure: the caller
+        keeps its message and calls again later with the same :class:`Pending`.
+        """
+        if not batch:
+            return []
+        # Both reads at once: one round trip of waiting instead of two.
+        states_read, loads_read = await asyncio.gather(
+            self._store.states([p.ticket.id for p in batch]),
+            self._store.loads(self._config.value.pool_ids),
+            return_exceptions=True,
+        )
+        if isinstance(states_read, BaseException):
+            if not isinstance(states_read, TransientError):
+                raise states_read
+            self._metrics.transient_errors.labels("redis").inc()
+            return [Outcome(p.ticket.id, "retry", error=str(states_read)) for p in batch]
+        states = states_read
+        # Without loads, capacity is re-checked when the agent pulls; routing goes on.
+        loads = {} if isinstance(loads_read, BaseException) else dict(loads_read)
+        # Only new or half-done ids need work; assigned, leased, accepted or completed
+        # ones are duplicates and are not even classified again. The same id twice in
+        # one batch is routed once: the later copies take the first one's outcome.
+        first: dict[str, Pending] = {}
+        todo: list[Pending] = []
+        for p, state in zip(batch, states, strict=True):
+            if (state is None or state == "claimed") and p.ticket.id not in first:
+                first[p.ticket.id] = p
+                todo.append(p)
+        by_owner: dict[str, Outcome] = {}
+        if todo:
+            records = self._decide_all(todo, loads, by_owner)
+            todo = [p for p in todo if p.owner in records]
+            try:
+                for owner, delivered in await self._deliver_all(todo, records):
+                    by_owner[owner] = delivered
+            except TransientError as exc:
+                dep = "redis" if str(exc).startswith("redis") else "broker"
+                self._metrics.transient_errors.labels(dep).inc()
+                for p in todo:
+                    by_owner.setdefault(p.owner, Outcome(p.ticket.id, "retry", error=str(exc)))
+        outcomes = []
+        for p in batch:
+            outcome = by_owner.get(p.owner)
+            if outcome is None:
+                outcome = self._copy_outcome(p, first, by_owner)
+            if outcome.status == "duplicate":
+                self._metrics.duplicates.inc()
+            outcomes.append(outcome)
+        return outcomes
+
+    @staticmethod
+    def _copy_outcome(
+        p: Pending, first: Mapping[str, Pending], by_owner: Mapping[str, Outcome]
+    ) -> Outcome:
+        """The outcome of a ticket that was not routed itself: a duplicate of a known id,
+        or a second copy of an id routed earlier in the same batch."""
+        original = first.get(p.ticket.id)
+        if original is None or original.owner == p.owner:
+            return Outcome(p.ticket.id, "duplicate")
+        done = by_owner.get(original.owner)
+        if done is None or done.status in ("assigned", "duplicate"):
+            return Outcome(p.ticket.id, "duplicate")
+        # The first copy did not get through: this one tries again on its own.
+        return Outcome(
+            p.ticket.id,
+            "retry" if done.status == "failed" else done.status,
+            error=done.error,
+            retry_after_s=done.retry_after_s,
+        )
+
+    def _decide_all(
+        self, todo: Sequence[Pending], loads: dict[str, int], failed: dict[str, Outcome]
+    ) -> dict[str, tuple[bytes, dict[str, Any]]]:
+        """Classify the batch at once and decide each ticket; the records to claim
+        (encoded once, and the object itself, so publishing need not decode it).
+
+        A ticket whose decision raises gets a ``failed`` outcome in ``failed`` and no
+        record, so one bad ticket never takes the rest of the batch with it.
+        """
+        model = self._model.value
+        config = self._config.value
+        # One call for the whole batch: per-call overhead dominates single predictions.
+        predictions = model.predict([classifier_input(p.ticket) for p in todo])
+        self._metrics.batch_size.observe(len(todo))
+        now = self._clock()
+        records: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        for pending, prediction in zip(todo, predictions, strict=True):
+            try:
+                decision = decide(pending.ticket, prediction, config, loads, now)
+                record = build_assignment(
+                    pending.ticket, prediction, decision, received_at=pending.received_at
+                )
+                records[pending.owner] = (orjson.dumps(record), record)
+            except Exception as exc:  # a bug this ticket triggers; see Outcome "failed"
+                log.exception("routing ticket %s failed", pending.ticket.id)
+                failed[pending.owner] = Outcome(
+                    pending.ticket.id, "failed", error=f"internal error: {exc!r}"
+                )
+                continue
+            # Count within the batch too, so a burst does not pile onto one pool.
+            loads[decision.pool_id] = loads.get(decision.pool_id, 0) + 1
+            self._note_fallback(decision)
+        return records
+
+    async def renew_claims(self) -> None:
+        """Extend the claims this replica holds while it works on them, so claims can be
+        short: a killed or frozen replica's tickets are taken over within a claim TTL."""
+        held = list(self._held.items())
+        if not held:
+            return
+        try:
+            await self._store.renew_many([(tid, owner) for owner, tid in held], self._claim_ttl_ms)
+        except TransientError as exc:
+            log.warning("claims not renewed: %s", exc)
+
+    def _note_fallback(self, decision: Decision) -> None:
+        if decision.fallback is not None:
+            self._metrics.coverage_gaps.labels(decision.fallback).inc()
+
+    async def _deliver_all(
+        self, todo: Sequence[Pending], records: Mapping[str, tuple[bytes, dict[str, Any]]]
+    ) -> list[tuple[str, Outcome]]:
+        """Claim, publish and mark the batch; (owner, outcome) for each ticket of ``todo``."""
+        claims = await self._store.claim_many(
+            [(p.ticket.id, p.owner, records[p.owner][0]) for p in todo], self._claim_ttl_ms
+        )
+        out: list[tuple[str, Outcome]] = []
+        owned: list[tuple[Pending, dict[str, Any]]] = []
+        for pending, claim in zip(todo, claims, strict=True):
+            if claim.status == "done":
+                out.append((pending.owner, Outcome(pending.ticket.id, "duplicate")))
+            elif claim.status == "busy":
+                # Another delivery of this id is being routed (a re-send, or a frozen
+                # replica's): come back when its claim ends, without holding up the rest.
+                wait_s = max(0.05, min(claim.until_ms / 1000 - time.time(), 2.0))
+                out.append(
+                    (pending.owner, Outcome(pending.ticket.id, "wait", retry_after_s=wait_s))
+                )
+            else:
+                self._held[pending.owner] = pending.ticket.id
+                encoded, record = records[pending.owner]
+                if claim.record is not None and claim.record != encoded:
+                    # A take-over: deliver the decision stored first, not ours.
+                    record = orjson.loads(claim.record)
+                owned.append((pending, record))
+        # A ticket whose publish was confirmed on an earlier try of this delivery (its
+        # record then failed on Redis) is not published again: only recorded.
+        to_publish = [(p, r) for p, r in owned if p.owner not in self._published]
+        results = await asyncio.gather(
+            *(self._publish(p, stored) for p, stored in to_publish), return_exceptions=True
+        )
+        failure: BaseException | None = None
+        for (pending, _), result in zip(to_publish, results, strict=True):
+            if isinstance(result, BaseException):
+                failure = failure or result
+                out.append((pending.owner, Outcome(pending.ticket.id, "retry", error=str(result))))
+            else:
+                self._published[pending.owner] = result
+        published = [(p, self._published[p.owner]) for p, _ in owned if p.owner in self._published]
+        marks = await self._store.mark_assigned_many(
+            [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published]
+        )
+        for (pending, pool_id), still_ours in zip(published, marks, strict=True):
+            del self._published[pending.owner]
+            self._held.pop(pending.owner, None)
+            if not still_ours:
+                # Our claim expired mid-publish and another consumer took over: it
+                # publishes the same stored decision; pool consumers de-duplicate on id.
+                log.warning("claim on ticket %s lost during publish", pending.ticket.id)
+            self._metrics.assigned.labels(pool_id).inc()
+            self._metrics.latency.observe(time.monotonic() - pending.received_mono)
+            out.append((pending.owner, Outcome(pending.ticket.id, "assigned", pool_id=pool_id)))
+        if failure is not None and not isinstance(failure, TransientError):
+            raise failure
+        if failure is not None:
+            self._metrics.transient_errors.labels("broker").inc()
+        return out
+
+    def forget(self, owner: str) -> None:
+        """Drop what is remembered of a delivery that will not be retried (dead-lettered,
+        or handed back to the broker)."""
+        self._held.pop(owner, None)
+        self._published.pop(owner, None)
+
+    @staticmethod
+    def _score(pending: Pending) -> float:
+        rank = PRIORITY_RANK.get(pending.ticket.priority, 1)
+        return backlog_score(rank, int(pending.received_at.timestamp() * 1000))
+
+    async def _publish(self, pending: Pending, assignment: dict[str, Any]) -> str:
+        pool_id = str(assignment["pool_id"])
+        body = orjson.dumps(for_pool(assignment, self._mask))
+        await self._publisher.publish_assignment(pool_id, pending.ticket.id, body)
+        return pool_id
