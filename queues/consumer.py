@@ -29,8 +29,8 @@ from queues.acks import AckBatcher
 from queues.publisher import AmqpPublisher
 from router.core.errors import InvalidInput, TransientError
 from router.core.ticket_schema import parse_ticket
+from router.service.inbound import BatchRouter, Outcome, Pending
 from router.service.metrics import Metrics
-from router.service.routing import Outcome, Pending, TicketRouter
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class InboundConsumer:
         self,
         queue: AbstractQueue,
         channel: AbstractChannel,
-        router: TicketRouter,
+        router: BatchRouter,
         publisher: AmqpPublisher,
         metrics: Metrics,
         *,

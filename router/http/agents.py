@@ -41,10 +41,11 @@ from router.http.agent_requests import (
     parse_body,
     valid_agent,
 )
+from router.http.appkeys import DESK
 from router.http.auth import principal, require_pool
 from router.http.util import json_error, json_response, query_int
 from router.service.escalation import Move
-from router.service.leases import DESK, AgentDesk
+from router.service.leases import AgentDesk
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,10 @@ from queues.redis_health import RedisHealthCheck
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
 from router.config.load import RoutingConfig
+from router.service.composition import Service
 from router.service.config_follower import ConfigFollower
 from router.service.current import Current
+from router.service.leases import AgentDesk
 from router.service.metrics import Metrics
 from router.service.model_follower import ModelFollower
 from router.service.routing import TicketRouter
@@ -39,3 +41,5 @@ CONFIG_FOLLOWER = web.AppKey("config_follower", ConfigFollower)
 MODEL_FOLLOWER = web.AppKey("model_follower", ModelFollower)
 REDIS_HEALTH = web.AppKey("redis_health", RedisHealthCheck)
 CONSUMER = web.AppKey("consumer", InboundConsumer)
+DESK = web.AppKey("agent_desk", AgentDesk)
+SERVICE = web.AppKey("service", Service)

@@ -13,24 +13,20 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 
-from queues.keys import Keys
 from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore, Refusal
 from router.config.load import RoutingConfig
 from router.core.assignment import MaskFn, for_pool
 from router.core.errors import TransientError
-from router.core.masking import mask_ticket, masker_for
-from router.http import appkeys as K
-from router.service.background import Loop
+from router.core.masking import mask_ticket
 from router.service.current import Current
 from router.service.escalation import Move, agent_move, due_step, sla_move
 from router.service.ports import AssignmentPublisher
@@ -326,43 +322,3 @@ class AgentDesk:
     mover: TicketMover
     watch: BacklogWatch
     metrics: LeaseMetrics
-
-
-DESK = web.AppKey("agent_desk", AgentDesk)
-
-
-async def stop_long_polls(app: web.Application) -> None:
-    """``on_shutdown``: answer waiting pulls (204) now, so a stopping replica does not
-    wait up to 30 s for them before it drains."""
-    desk = app.get(DESK)
-    if desk is not None:
-        desk.watch.shut()
-
-
-async def leases_ctx(app: web.Application) -> AsyncIterator[None]:
-    """``cleanup_ctx``: the lease store, presence and the sweeper task (after Redis and
-    the broker are open; stopped before they close)."""
-    settings = app[K.SETTINGS]
-    keys = Keys(settings.names.redis_prefix)
-    store = RedisLeaseStore(app[K.REDIS], keys)
-    presence = RedisPresence(app[K.REDIS], keys)
-    metrics = LeaseMetrics(app[K.METRICS].registry)
-    config = app[K.CONFIG]
-
-    async def pullable(pool_id: str) -> bool:
-        current = config.value
-        if not current.has_pool(pool_id):
-            return False
-        queued, open_ = await store.counts(pool_id)
-        return queued > 0 and open_ < current.pool(pool_id).capacity
-
-    watch = BacklogWatch(pullable)
-    mask = masker_for(settings.pseudonym_key)
-    mover = TicketMover(store, app[K.PUBLISHER], config, metrics, watch, mask)
-    app[DESK] = AgentDesk(store, presence, mover, watch, metrics)
-    sweeper = LeaseSweeper(store, presence, mover, config, metrics, watch)
-    loop = Loop("lease-sweeper", sweeper.sweep_once, sweeper.interval_s)
-    loop.start()
-    yield
-    await loop.stop()
-    await watch.close()

@@ -13,9 +13,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
@@ -26,45 +25,13 @@ from router.core.domain import PRIORITY_RANK, Decision, Ticket, backlog_score
 from router.core.errors import TransientError
 from router.core.policy import decide
 from router.service.current import Current
+from router.service.inbound import Outcome, Pending
 from router.service.metrics import Metrics
 from router.service.ports import AssignmentPublisher, TicketStore
 
 log = logging.getLogger(__name__)
 
-OutcomeStatus = Literal["assigned", "duplicate", "retry", "wait", "failed"]
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A ticket waiting to be routed, with the identity of its delivery.
-
-    ``owner`` is unique per delivery attempt and kept across retries of that
-    attempt, so a retry resumes its own claim while a concurrent duplicate waits.
-    """
-
-    ticket: Ticket
-    owner: str
-    received_at: datetime
-    received_mono: float
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one ticket of a batch.
-
-    ``retry``: a transient failure (Redis or the broker away), try the same
-    :class:`Pending` again soon; ``wait``: another consumer holds a live claim on
-    the id, try again after ``retry_after_s`` without holding up other tickets;
-    ``failed``: routing this ticket raised (a bug this ticket triggers): dead-letter
-    it with ``error`` and carry on.
-    """
-
-    ticket_id: str
-    status: OutcomeStatus
-    pool_id: str | None = None
-    error: str | None = None
-    retry_after_s: float = 0.0
 
 
 def utc_now() -> datetime:

@@ -27,8 +27,8 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
+from router.http.appkeys import DESK
 from router.service.escalation import due_step
-from router.service.leases import DESK
 from router.service.settings import Names
 from tests.dp_config import (
     ESCALATION_TARGET,

@@ -17,8 +17,9 @@ from router.core.masking import mask_ticket
 from router.core.policy import decide as routing_service_decide
 from router.core.ticket_schema import ticket_from_object
 from router.service.current import Current
+from router.service.inbound import Pending
 from router.service.metrics import Metrics
-from router.service.routing import Pending, TicketRouter
+from router.service.routing import TicketRouter
 from tests.conftest import EXAMPLE_CONFIG
 from tests.fakes import MemoryPublisher, MemoryTicketStore
 
