@@ -7,4 +7,5 @@ bash deploy/setup.sh --test
 .venv/bin/ruff check router classifiers queues tests
 .venv/bin/ruff format --check router classifiers queues tests
 .venv/bin/mypy --strict
+.venv/bin/lint-imports
 exec .venv/bin/pytest "$@"
