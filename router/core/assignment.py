@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from classifiers.types import Prediction
 from router.core.domain import Decision, Ticket
@@ -62,6 +64,236 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """One SLA escalation step of an assignment's plan: after how long, to which pools."""
+
+    after_seconds: int
+    pools: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A decision delivered to a pool: the typed form of the document stored in Redis.
+
+    One codec: :meth:`to_dict` / :meth:`from_dict` (and :meth:`encode` / :meth:`decode`)
+    give and read the JSON document; times are RFC 3339 text as stored. Fields a later
+    version adds, or an older one wrote, survive a round trip in ``extra``.
+    """
+
+    ticket_id: str
+    pool_id: str
+    pool_kind: str
+    data_access: str
+    tier: str
+    category: str
+    language: str
+    timezone: str | None
+    timezone_source: str | None
+    priority: str
+    sla_due: str | None
+    rule: str
+    strategy: str
+    reasons: tuple[str, ...]
+    excluded: Mapping[str, str]
+    fallback: str | None
+    opens_at: str | None
+    escalation: tuple[PlannedStep, ...]
+    confidence: Mapping[str, float]
+    model_version: str
+    config_version: str
+    received_at: str
+    decided_at: str
+    ticket: Mapping[str, Any]
+    ticket_masked: bool = False
+    schema: int = SCHEMA_VERSION
+    #: When the plan's steps started counting (an agent's escalation restarts it).
+    escalation_base: str | None = None
+    #: How many steps of the plan are used up.
+    escalation_step: int | None = None
+    #: The move history (agent escalations, SLA steps), oldest first.
+    moves: tuple[Mapping[str, Any], ...] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        ticket: Ticket,
+        prediction: Prediction,
+        decision: Decision,
+        *,
+        received_at: datetime,
+    ) -> Assignment:
+        """The assignment for ``ticket`` as decided, carrying the ticket unmasked."""
+        return cls(
+            ticket_id=ticket.id,
+            pool_id=decision.pool_id,
+            pool_kind=decision.pool_kind,
+            data_access=decision.data_access,
+            tier=prediction.tier,
+            category=prediction.category,
+            language=prediction.language,
+            timezone=prediction.timezone,
+            timezone_source=prediction.timezone_source,
+            priority=decision.priority,
+            sla_due=_iso(decision.sla_due),
+            rule=decision.rule,
+            strategy=decision.strategy,
+            reasons=tuple(decision.reasons),
+            excluded=dict(decision.excluded),
+            fallback=decision.fallback,
+            opens_at=_iso(decision.opens_at),
+            escalation=tuple(
+                PlannedStep(s.after_seconds, tuple(s.pools)) for s in decision.escalation
+            ),
+            confidence={
+                "language": round(prediction.language_confidence, 4),
+                "tier": round(prediction.tier_confidence, 4),
+                "category": round(prediction.category_confidence, 4),
+            },
+            model_version=prediction.model_version,
+            config_version=decision.config_version,
+            received_at=_iso(received_at) or "",
+            decided_at=_iso(decision.decided_at) or "",
+            ticket=dict(ticket.raw),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (the shape stored in Redis and read by ops)."""
+        out: dict[str, Any] = {
+            "schema": self.schema,
+            "ticket_id": self.ticket_id,
+            "pool_id": self.pool_id,
+            "pool_kind": self.pool_kind,
+            "data_access": self.data_access,
+            "tier": self.tier,
+            "category": self.category,
+            "language": self.language,
+            "timezone": self.timezone,
+            "timezone_source": self.timezone_source,
+            "priority": self.priority,
+            "sla_due": self.sla_due,
+            "rule": self.rule,
+            "strategy": self.strategy,
+            "reasons": list(self.reasons),
+            "excluded": dict(self.excluded),
+            "fallback": self.fallback,
+            "opens_at": self.opens_at,
+            "escalation": [
+                {"after_seconds": s.after_seconds, "pools": list(s.pools)} for s in self.escalation
+            ],
+            "confidence": dict(self.confidence),
+            "model_version": self.model_version,
+            "config_version": self.config_version,
+            "received_at": self.received_at,
+            "decided_at": self.decided_at,
+            "ticket": dict(self.ticket),
+            "ticket_masked": self.ticket_masked,
+        }
+        if self.escalation_base is not None:
+            out["escalation_base"] = self.escalation_base
+        if self.escalation_step is not None:
+            out["escalation_step"] = self.escalation_step
+        if self.moves is not None:
+            out["moves"] = [dict(m) for m in self.moves]
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Assignment:
+        """Read a stored document (fields it lacks take their neutral value)."""
+        known = {f for f in _FIELDS}
+
+        def text(key: str) -> str:
+            value = doc.get(key)
+            return "" if value is None else str(value)
+
+        def maybe(key: str) -> str | None:
+            value = doc.get(key)
+            return None if value is None else str(value)
+
+        ticket = doc.get("ticket")
+        excluded = doc.get("excluded")
+        confidence = doc.get("confidence")
+        moves = doc.get("moves")
+        step = doc.get("escalation_step")
+        return cls(
+            ticket_id=text("ticket_id"),
+            pool_id=text("pool_id"),
+            pool_kind=text("pool_kind"),
+            data_access=text("data_access"),
+            tier=text("tier"),
+            category=text("category"),
+            language=text("language"),
+            timezone=maybe("timezone"),
+            timezone_source=maybe("timezone_source"),
+            priority=text("priority"),
+            sla_due=maybe("sla_due"),
+            rule=text("rule"),
+            strategy=text("strategy"),
+            reasons=tuple(str(r) for r in doc.get("reasons") or ()),
+            excluded=dict(excluded) if isinstance(excluded, Mapping) else {},
+            fallback=maybe("fallback"),
+            opens_at=maybe("opens_at"),
+            escalation=tuple(
+                PlannedStep(int(s["after_seconds"]), tuple(s.get("pools") or ()))
+                for s in doc.get("escalation") or ()
+                if isinstance(s, Mapping)
+            ),
+            confidence=dict(confidence) if isinstance(confidence, Mapping) else {},
+            model_version=text("model_version"),
+            config_version=text("config_version"),
+            received_at=text("received_at"),
+            decided_at=text("decided_at"),
+            ticket=dict(ticket) if isinstance(ticket, Mapping) else {},
+            ticket_masked=bool(doc.get("ticket_masked", False)),
+            schema=int(doc.get("schema", SCHEMA_VERSION)),
+            escalation_base=maybe("escalation_base"),
+            escalation_step=None if step is None else int(step),
+            moves=tuple(m for m in moves if isinstance(m, Mapping))
+            if isinstance(moves, list)
+            else None,
+            extra={k: v for k, v in doc.items() if k not in known},
+        )
+
+    def prediction(self) -> Prediction:
+        """The classifiers' prediction as recorded (the base of every re-decision)."""
+        confidence = self.confidence
+        return Prediction(
+            language=self.language,
+            language_confidence=float(confidence.get("language", 1.0)),
+            tier=self.tier,
+            tier_confidence=float(confidence.get("tier", 1.0)),
+            category=self.category,
+            category_confidence=float(confidence.get("category", 1.0)),
+            timezone=self.timezone,
+            timezone_source=self.timezone_source or "none",
+            model_version=self.model_version,
+        )
+
+    def encode(self) -> bytes:
+        """The stored JSON bytes."""
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Assignment:
+        """Read stored JSON bytes."""
+        return cls.from_dict(orjson.loads(raw))
+
+    def for_pool(self, mask: Masker, encoded: bytes | None = None) -> bytes:
+        """The encoded copy the assignment's own pool receives (see :func:`for_pool`).
+
+        A full-access in-house pool sees the record as stored: ``encoded`` (the bytes
+        just stored) is that copy, so the document is not encoded a second time.
+        """
+        if self.data_access == "full" and self.pool_kind == "in_house" and not self.ticket_masked:
+            return encoded if encoded is not None else self.encode()
+        return orjson.dumps(for_pool(self, mask))
+
+
+_FIELDS = frozenset({*Assignment.__dataclass_fields__, "schema"} - {"extra"})
+
+
 def build_assignment(
     ticket: Ticket,
     prediction: Prediction,
@@ -69,42 +301,8 @@ def build_assignment(
     *,
     received_at: datetime,
 ) -> dict[str, Any]:
-    """The assignment for ``ticket`` as decided, carrying the ticket unmasked."""
-    return {
-        "schema": SCHEMA_VERSION,
-        "ticket_id": ticket.id,
-        "pool_id": decision.pool_id,
-        "pool_kind": decision.pool_kind,
-        "data_access": decision.data_access,
-        "tier": prediction.tier,
-        "category": prediction.category,
-        "language": prediction.language,
-        "timezone": prediction.timezone,
-        "timezone_source": prediction.timezone_source,
-        "priority": decision.priority,
-        "sla_due": _iso(decision.sla_due),
-        "rule": decision.rule,
-        "strategy": decision.strategy,
-        "reasons": list(decision.reasons),
-        "excluded": dict(decision.excluded),
-        "fallback": decision.fallback,
-        "opens_at": _iso(decision.opens_at),
-        "escalation": [
-            {"after_seconds": step.after_seconds, "pools": list(step.pools)}
-            for step in decision.escalation
-        ],
-        "confidence": {
-            "language": round(prediction.language_confidence, 4),
-            "tier": round(prediction.tier_confidence, 4),
-            "category": round(prediction.category_confidence, 4),
-        },
-        "model_version": prediction.model_version,
-        "config_version": decision.config_version,
-        "received_at": _iso(received_at),
-        "decided_at": _iso(decision.decided_at),
-        "ticket": dict(ticket.raw),
-        "ticket_masked": False,
-    }
+    """The assignment document for ``ticket`` as decided (see :class:`Assignment`)."""
+    return Assignment.build(ticket, prediction, decision, received_at=received_at).to_dict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +316,7 @@ class Viewer:
 
 
 def for_pool(
-    assignment: Mapping[str, Any], mask: Masker, viewer: Viewer | None = None
+    assignment: Assignment | Mapping[str, Any], mask: Masker, viewer: Viewer | None = None
 ) -> dict[str, Any]:
     """The copy of an assignment record the pool it names (or ``viewer``) may see.
 
@@ -130,6 +328,8 @@ def for_pool(
     access is masked, the ticket and every text the router wrote (reasons, moves'
     ``why``, the rule) are masked with ``mask``.
     """
+    if isinstance(assignment, Assignment):
+        assignment = assignment.to_dict()
     if viewer is None:
         viewer = Viewer(
             str(assignment.get("pool_id")),

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from classifiers.types import Prediction
 from router.config.load import RoutingConfig, parse_config
-from router.core.assignment import build_assignment
+from router.core.assignment import Assignment
 from router.core.domain import Decision, EscalationStep, Ticket
 from router.core.policy import decide
 from router.core.ticket_schema import ticket_from_object
@@ -42,38 +42,33 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def ticket_of(record: Mapping[str, Any]) -> Ticket:
+Record = Assignment | Mapping[str, Any]
+
+
+def typed(record: Record) -> Assignment:
+    """The typed assignment of a record (a stored document is read once)."""
+    return record if isinstance(record, Assignment) else Assignment.from_dict(record)
+
+
+def ticket_of(record: Record) -> Ticket:
     """The ticket an assignment record carries, validated as at ingestion."""
-    return ticket_from_object(dict(record["ticket"]))
+    return ticket_from_object(dict(typed(record).ticket))
 
 
-def prediction_of(record: Mapping[str, Any]) -> Prediction:
+def prediction_of(record: Record) -> Prediction:
     """The classifiers' prediction as recorded in the assignment."""
-    confidence = record.get("confidence") or {}
-    return Prediction(
-        language=str(record["language"]),
-        language_confidence=float(confidence.get("language", 1.0)),
-        tier=str(record["tier"]),
-        tier_confidence=float(confidence.get("tier", 1.0)),
-        category=str(record["category"]),
-        category_confidence=float(confidence.get("category", 1.0)),
-        timezone=record.get("timezone"),
-        timezone_source=str(record.get("timezone_source") or "none"),
-        model_version=str(record.get("model_version") or ""),
-    )
+    return typed(record).prediction()
 
 
-def escalation_plan(record: Mapping[str, Any]) -> tuple[EscalationStep, ...]:
+def escalation_plan(record: Record) -> tuple[EscalationStep, ...]:
     """The SLA escalation steps of the record's plan."""
-    return tuple(
-        EscalationStep(int(s["after_seconds"]), tuple(s["pools"]))
-        for s in record.get("escalation") or ()
-    )
+    return tuple(EscalationStep(s.after_seconds, s.pools) for s in typed(record).escalation)
 
 
-def escalation_base(record: Mapping[str, Any]) -> datetime:
+def escalation_base(record: Record) -> datetime:
     """When the record's escalation steps started counting."""
-    return parse_time(str(record.get("escalation_base") or record["decided_at"]))
+    a = typed(record)
+    return parse_time(a.escalation_base or a.decided_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +81,15 @@ class StepDue:
     next_due: datetime | None
 
 
-def due_step(record: Mapping[str, Any], used: int, now: datetime) -> StepDue:
+def due_step(record: Record, used: int, now: datetime) -> StepDue:
     """The step of the plan to carry out at ``now`` when ``used`` steps are used up.
 
     When several steps came due at once (a ticket released late), only the latest
     one is carried out: the earlier targets were meant for a shorter wait.
     """
-    steps = escalation_plan(record)
-    base = escalation_base(record)
+    a = typed(record)
+    steps = escalation_plan(a)
+    base = escalation_base(a)
     index: int | None = None
     for i in range(used, len(steps)):
         at = base + timedelta(seconds=steps[i].after_seconds)
@@ -124,36 +120,35 @@ def step_config(config: RoutingConfig, pools: Sequence[str]) -> RoutingConfig:
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """The outcome of re-deciding a ticket: the record to store and where it goes.
+    """The outcome of re-deciding a ticket: the assignment to store and where it goes.
 
     ``pool_id`` equals the current pool when the ticket stays (``moved`` is False).
     """
 
-    record: dict[str, Any]
+    assignment: Assignment
     pool_id: str
     moved: bool
     why: str
 
+    @property
+    def record(self) -> dict[str, Any]:
+        """The assignment as its stored document."""
+        return self.assignment.to_dict()
 
-def _history(record: Mapping[str, Any], entry: dict[str, Any]) -> list[dict[str, Any]]:
-    return [*record.get("moves", ()), entry]
+
+def _history(a: Assignment, entry: dict[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    return (*(a.moves or ()), entry)
 
 
-def _rebuilt(
-    record: Mapping[str, Any], prediction: Prediction, decision: Decision, why: str
-) -> dict[str, Any]:
-    out = build_assignment(
-        ticket_of(record),
-        prediction,
-        decision,
-        received_at=parse_time(str(record["received_at"])),
+def _rebuilt(a: Assignment, prediction: Prediction, decision: Decision, why: str) -> Assignment:
+    out = Assignment.build(
+        ticket_of(a), prediction, decision, received_at=parse_time(a.received_at)
     )
-    out["reasons"] = [why, *out["reasons"]]
-    return out
+    return replace(out, reasons=(why, *out.reasons))
 
 
 def _step_decision(
-    record: Mapping[str, Any],
+    a: Assignment,
     pools: Sequence[str],
     config: RoutingConfig,
     loads: Mapping[str, int],
@@ -165,15 +160,15 @@ def _step_decision(
     try:
         restricted = step_config(config, pools)
     except ValueError:
-        return None, prediction_of(record), "no pool of the step is in the config in force"
-    recorded = prediction_of(record)
+        return None, prediction_of(a), "no pool of the step is in the config in force"
+    recorded = prediction_of(a)
     tries = [recorded]
     # Also when the prediction already says tier 2 but with a confidence low enough for
     # the low-confidence setting to have routed it lower: the step's pools judge it
     # as tier 2 then.
     if recorded.tier != ESCALATED_TIER or recorded.tier_confidence < 1.0:
         tries.append(replace(recorded, tier=ESCALATED_TIER, tier_confidence=1.0))
-    ticket = ticket_of(record)
+    ticket = ticket_of(a)
     stay = ""
     for prediction in tries:
         decision = decide(ticket, prediction, restricted, loads, now)
@@ -191,7 +186,7 @@ def _step_decision(
 
 
 def sla_move(
-    record: Mapping[str, Any],
+    record: Record,
     index: int,
     config: RoutingConfig,
     loads: Mapping[str, int],
@@ -202,32 +197,37 @@ def sla_move(
     The ticket stays where it is (the step is still used up, the record says why)
     when no pool of the step may take it now or the decision keeps it in its pool.
     """
-    step = escalation_plan(record)[index]
-    current = str(record["pool_id"])
+    a = typed(record)
+    step = escalation_plan(a)[index]
+    current = a.pool_id
     why = (
         f"not accepted within {step.after_seconds}s: escalation step {index + 1} "
         f"to {', '.join(step.pools)}"
     )
     entry: dict[str, Any] = {"at": iso(now), "kind": "sla", "step": index + 1, "from": current}
-    decision, prediction, stay = _step_decision(record, step.pools, config, loads, now)
+    decision, prediction, stay = _step_decision(a, step.pools, config, loads, now)
     if decision is not None and decision.pool_id == current:
         decision, stay = None, "the decision keeps it in its pool"
     if decision is None:
-        out = dict(record)
-        out["moves"] = _history(record, {**entry, "to": current, "why": f"{why}; stays: {stay}"})
-        out["escalation_step"] = index + 1
-        return Move(out, current, False, f"{why}; stays: {stay}")
+        stays = replace(
+            a,
+            moves=_history(a, {**entry, "to": current, "why": f"{why}; stays: {stay}"}),
+            escalation_step=index + 1,
+        )
+        return Move(stays, current, False, f"{why}; stays: {stay}")
     decision = replace(decision, config_version=config.version)
-    out = _rebuilt(record, prediction, decision, why)
-    out["escalation"] = record.get("escalation") or []
-    out["escalation_base"] = iso(escalation_base(record))
-    out["escalation_step"] = index + 1
-    out["moves"] = _history(record, {**entry, "to": decision.pool_id, "why": why})
+    out = replace(
+        _rebuilt(a, prediction, decision, why),
+        escalation=a.escalation,
+        escalation_base=iso(escalation_base(a)),
+        escalation_step=index + 1,
+        moves=_history(a, {**entry, "to": decision.pool_id, "why": why}),
+    )
     return Move(out, decision.pool_id, True, why)
 
 
 def agent_move(
-    record: Mapping[str, Any],
+    record: Record,
     agent: str,
     reason: str,
     config: RoutingConfig,
@@ -240,22 +240,26 @@ def agent_move(
     The agent's judgment is certain (tier confidence 1), so a low-confidence setting
     cannot route the ticket back to the tier the agent just escalated it from.
     """
-    current = str(record["pool_id"])
-    prediction = replace(prediction_of(record), tier=ESCALATED_TIER, tier_confidence=1.0)
-    decision = decide(ticket_of(record), prediction, config, loads, now)
+    a = typed(record)
+    current = a.pool_id
+    prediction = replace(prediction_of(a), tier=ESCALATED_TIER, tier_confidence=1.0)
+    decision = decide(ticket_of(a), prediction, config, loads, now)
     why = f"escalated to {ESCALATED_TIER} by agent {agent}: {reason}"
-    out = _rebuilt(record, prediction, decision, why)
-    out["escalation_base"] = out["decided_at"]
-    out["escalation_step"] = 0
-    out["moves"] = _history(
-        record,
-        {
-            "at": iso(now),
-            "kind": "agent",
-            "from": current,
-            "to": decision.pool_id,
-            "agent": agent,
-            "why": reason,
-        },
+    rebuilt = _rebuilt(a, prediction, decision, why)
+    out = replace(
+        rebuilt,
+        escalation_base=rebuilt.decided_at,
+        escalation_step=0,
+        moves=_history(
+            a,
+            {
+                "at": iso(now),
+                "kind": "agent",
+                "from": current,
+                "to": decision.pool_id,
+                "agent": agent,
+                "why": reason,
+            },
+        ),
     )
     return Move(out, decision.pool_id, decision.pool_id != current, why)

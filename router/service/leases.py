@@ -16,15 +16,13 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import orjson
 from prometheus_client import CollectorRegistry, Counter
 
 from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore, Refusal
 from router.config.load import RoutingConfig
-from router.core.assignment import MaskFn, for_pool
+from router.core.assignment import Assignment, MaskFn
 from router.core.errors import TransientError
 from router.core.masking import mask_ticket
 from router.service.current import Current
@@ -156,28 +154,29 @@ class TicketMover:
         checked = await self._store.act("check", pool_id, ticket_id, lease_id)
         if isinstance(checked, Refusal):
             return checked
-        record = orjson.loads(checked.record or b"{}")
+        record = Assignment.decode(checked.record or b"{}")
         config = self._config.value
         loads = await self._store.loads(config.pool_ids)
         move = agent_move(record, checked.agent or "?", reason, config, loads, self._clock())
+        encoded = move.assignment.encode()
         refused = await self._store.move(
             ticket_id,
             from_pool=pool_id,
             to_pool=move.pool_id,
-            record=orjson.dumps(move.record),
+            record=encoded,
             lease_id=lease_id,
             new_steps_used=0,
             why="escalated",
         )
         if refused is not None:
             return refused
-        await self._announce(ticket_id, pool_id, move, "agent")
+        await self._announce(ticket_id, pool_id, move, "agent", encoded)
         return move
 
     async def by_sla(
         self,
         ticket_id: str,
-        record: dict[str, Any],
+        record: Assignment,
         used: int,
         index: int,
         now: datetime,
@@ -187,12 +186,13 @@ class TicketMover:
         replica (or an agent) changed the ticket first."""  # fmt: skip
         config = self._config.value
         move = sla_move(record, index, config, loads, now)
-        from_pool = str(record["pool_id"])
+        from_pool = record.pool_id
+        encoded = move.assignment.encode()
         refused = await self._store.move(
             ticket_id,
             from_pool=from_pool,
             to_pool=move.pool_id,
-            record=orjson.dumps(move.record),
+            record=encoded,
             steps_used=used,
             new_steps_used=index + 1,
             why="escalated",
@@ -203,15 +203,17 @@ class TicketMover:
         if move.moved:
             loads[from_pool] = max(loads.get(from_pool, 0) - 1, 0)
             loads[move.pool_id] = loads.get(move.pool_id, 0) + 1
-            await self._announce(ticket_id, from_pool, move, "sla")
+            await self._announce(ticket_id, from_pool, move, "sla", encoded)
         return True
 
-    async def _announce(self, ticket_id: str, from_pool: str, move: Move, kind: str) -> None:
+    async def _announce(
+        self, ticket_id: str, from_pool: str, move: Move, kind: str, encoded: bytes
+    ) -> None:
         self._watch.notify(move.pool_id)
         if not move.moved:
             return
         self._metrics.escalations.labels(kind, from_pool, move.pool_id).inc()
-        body = orjson.dumps(for_pool(move.record, self._mask))
+        body = move.assignment.for_pool(self._mask, encoded)
         # The move is stored: the new pool's pulls see it already. The message tells
         # the pool's queue consumers; retry a broker hiccup rather than lose it.
         for attempt in range(3):
@@ -295,7 +297,7 @@ class LeaseSweeper:
                 if state not in ("assigned", "leased"):
                     later.append((ticket_id, used, math.inf))  # drops it
                     continue
-                record = orjson.loads(raw)
+                record = Assignment.decode(raw)
                 step = due_step(record, used, now)
                 if step.index is None:
                     at = step.next_due.timestamp() * 1000 if step.next_due else math.inf

@@ -14,13 +14,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import orjson
 
 from classifiers.types import Classifier, ClassifierInput
 from router.config.load import RoutingConfig
-from router.core.assignment import MaskFn, build_assignment, for_pool
+from router.core.assignment import Assignment, MaskFn
 from router.core.domain import PRIORITY_RANK, Decision, Ticket, backlog_score
 from router.core.errors import TransientError
 from router.core.policy import decide
@@ -150,9 +147,9 @@ class TicketRouter:
 
     def _decide_all(
         self, todo: Sequence[Pending], loads: dict[str, int], failed: dict[str, Outcome]
-    ) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    ) -> dict[str, tuple[bytes, Assignment]]:
         """Classify the batch at once and decide each ticket; the records to claim
-        (encoded once, and the object itself, so publishing need not decode it).
+        (encoded once, and the typed object itself, so publishing need not decode it).
 
         A ticket whose decision raises gets a ``failed`` outcome in ``failed`` and no
         record, so one bad ticket never takes the rest of the batch with it.
@@ -163,14 +160,14 @@ class TicketRouter:
         predictions = model.predict([classifier_input(p.ticket) for p in todo])
         self._metrics.batch_size.observe(len(todo))
         now = self._clock()
-        records: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        records: dict[str, tuple[bytes, Assignment]] = {}
         for pending, prediction in zip(todo, predictions, strict=True):
             try:
                 decision = decide(pending.ticket, prediction, config, loads, now)
-                record = build_assignment(
+                record = Assignment.build(
                     pending.ticket, prediction, decision, received_at=pending.received_at
                 )
-                records[pending.owner] = (orjson.dumps(record), record)
+                records[pending.owner] = (record.encode(), record)
             except Exception as exc:  # a bug this ticket triggers; see Outcome "failed"
                 log.exception("routing ticket %s failed", pending.ticket.id)
                 failed[pending.owner] = Outcome(
@@ -198,14 +195,14 @@ class TicketRouter:
             self._metrics.coverage_gaps.labels(decision.fallback).inc()
 
     async def _deliver_all(
-        self, todo: Sequence[Pending], records: Mapping[str, tuple[bytes, dict[str, Any]]]
+        self, todo: Sequence[Pending], records: Mapping[str, tuple[bytes, Assignment]]
     ) -> list[tuple[str, Outcome]]:
         """Claim, publish and mark the batch; (owner, outcome) for each ticket of ``todo``."""
         claims = await self._store.claim_many(
             [(p.ticket.id, p.owner, records[p.owner][0]) for p in todo], self._claim_ttl_ms
         )
         out: list[tuple[str, Outcome]] = []
-        owned: list[tuple[Pending, dict[str, Any]]] = []
+        owned: list[tuple[Pending, Assignment, bytes]] = []
         for pending, claim in zip(todo, claims, strict=True):
             if claim.status == "done":
                 out.append((pending.owner, Outcome(pending.ticket.id, "duplicate")))
@@ -221,22 +218,24 @@ class TicketRouter:
                 encoded, record = records[pending.owner]
                 if claim.record is not None and claim.record != encoded:
                     # A take-over: deliver the decision stored first, not ours.
-                    record = orjson.loads(claim.record)
-                owned.append((pending, record))
+                    encoded, record = claim.record, Assignment.decode(claim.record)
+                owned.append((pending, record, encoded))
         # A ticket whose publish was confirmed on an earlier try of this delivery (its
         # record then failed on Redis) is not published again: only recorded.
-        to_publish = [(p, r) for p, r in owned if p.owner not in self._published]
+        to_publish = [(p, r, e) for p, r, e in owned if p.owner not in self._published]
         results = await asyncio.gather(
-            *(self._publish(p, stored) for p, stored in to_publish), return_exceptions=True
+            *(self._publish(p, stored, e) for p, stored, e in to_publish), return_exceptions=True
         )
         failure: BaseException | None = None
-        for (pending, _), result in zip(to_publish, results, strict=True):
+        for (pending, _, _), result in zip(to_publish, results, strict=True):
             if isinstance(result, BaseException):
                 failure = failure or result
                 out.append((pending.owner, Outcome(pending.ticket.id, "retry", error=str(result))))
             else:
                 self._published[pending.owner] = result
-        published = [(p, self._published[p.owner]) for p, _ in owned if p.owner in self._published]
+        published = [
+            (p, self._published[p.owner]) for p, _, _ in owned if p.owner in self._published
+        ]
         marks = await self._store.mark_assigned_many(
             [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published]
         )
@@ -267,8 +266,9 @@ class TicketRouter:
         rank = PRIORITY_RANK.get(pending.ticket.priority, 1)
         return backlog_score(rank, int(pending.received_at.timestamp() * 1000))
 
-    async def _publish(self, pending: Pending, assignment: dict[str, Any]) -> str:
-        pool_id = str(assignment["pool_id"])
-        body = orjson.dumps(for_pool(assignment, self._mask))
-        await self._publisher.publish_assignment(pool_id, pending.ticket.id, body)
-        return pool_id
+    async def _publish(self, pending: Pending, assignment: Assignment, encoded: bytes) -> str:
+        # The pool's copy through the choke point; a full-access in-house pool's copy
+        # is the stored encoding itself, so the record is encoded once per ticket.
+        body = assignment.for_pool(self._mask, encoded)
+        await self._publisher.publish_assignment(assignment.pool_id, pending.ticket.id, body)
+        return assignment.pool_id
