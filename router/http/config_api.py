@@ -26,6 +26,7 @@ from classifiers.types import Prediction
 from queues.config_store import ConfigConflict
 from router.config.document import DocumentError, load_document
 from router.config.load import ConfigError, RoutingConfig, content_version, diff_configs
+from router.core.assignment import Assignment
 from router.core.coverage import coverage_report
 from router.core.errors import InvalidInput
 from router.core.policy_preview import RoutingChange, preview
@@ -196,18 +197,7 @@ async def rollback_config(request: web.Request) -> web.Response:
 
 
 def _prediction(assignment: dict[str, Any]) -> Prediction:
-    confidence = assignment.get("confidence", {})
-    return Prediction(
-        language=assignment["language"],
-        language_confidence=float(confidence.get("language", 1.0)),
-        tier=assignment["tier"],
-        tier_confidence=float(confidence.get("tier", 1.0)),
-        category=assignment["category"],
-        category_confidence=float(confidence.get("category", 1.0)),
-        timezone=assignment.get("timezone"),
-        timezone_source=assignment.get("timezone_source", "none"),
-        model_version=assignment.get("model_version", ""),
-    )
+    return Assignment.from_dict(assignment).prediction()
 
 
 async def preview_config(request: web.Request) -> web.Response:
