@@ -12,6 +12,7 @@ from pathlib import Path
 
 from classifiers import commands as classifier_commands
 from router.cli import tokens as token_commands
+from router.core.errors import SettingsError
 from router.service.settings import Settings, default_config_path
 
 
@@ -90,17 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    logging.basicConfig(
-        level=Settings.from_env().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    args = build_parser().parse_args(argv)
+    """Entry point of the console script; a wrong ``ROUTER_*`` value is one line, exit 2."""
     try:
+        logging.basicConfig(
+            level=Settings.from_env().log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        args = build_parser().parse_args(argv)
         code: int = args.func(args)
     except KeyboardInterrupt:
         return 130
+    except SettingsError as exc:
+        # A mistake in the deployment, not a bug: no traceback. Every command builds its
+        # settings from the same environment, so this catches them all.
+        for line in str(exc).splitlines():
+            print(f"ticket-router: {line}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -33,3 +33,12 @@ class InvalidInput(RouterError):
 
 class TransientError(RouterError):
     """A dependency (Redis, the broker) failed; the same work may succeed later."""
+
+
+class SettingsError(RouterError, ValueError):
+    """Environment variables with values outside what they allow: one line each,
+    ``VARIABLE: problem``; the command line says it and exits 2."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{variable}: {problem}" for variable, problem in problems))

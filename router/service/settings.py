@@ -6,6 +6,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from router.core.errors import SettingsError
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -89,73 +102,169 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``ROUTER_*`` variables; unset ones keep their defaults."""
-        env = os.environ if env is None else env
+        """Build settings from ``ROUTER_*`` variables (``env``, else ``os.environ``).
+
+        Unset or empty variables keep their defaults; other variables are ignored. A
+        value outside what its variable allows raises ``SettingsError``, one line per
+        such variable, naming it and the values it allows.
+        """
+        given = _parse(os.environ if env is None else env)
         base = cls()
         names = base.names
-        if "ROUTER_NAME_SUFFIX" in env:
-            names = Names.with_suffix(env["ROUTER_NAME_SUFFIX"])
-        if "ROUTER_REDIS_PREFIX" in env:
-            names = replace(names, redis_prefix=env["ROUTER_REDIS_PREFIX"])
-        model_dir = env.get("ROUTER_MODEL_DIR")
-        return replace(
-            base,
-            amqp_url=env.get("ROUTER_AMQP_URL", base.amqp_url),
-            redis_url=env.get("ROUTER_REDIS_URL", base.redis_url),
-            http_host=env.get("ROUTER_HTTP_HOST", base.http_host),
-            http_port=_int(env, "ROUTER_HTTP_PORT", base.http_port),
-            config_path=Path(env["ROUTER_CONFIG"])
-            if env.get("ROUTER_CONFIG")
-            else base.config_path,
-            model_dir=Path(model_dir) if model_dir else None,
-            names=names,
-            prefetch=_int(env, "ROUTER_PREFETCH", base.prefetch),
-            batch_size=_int(env, "ROUTER_BATCH_SIZE", base.batch_size),
-            queue_type=env.get("ROUTER_QUEUE_TYPE", base.queue_type),
-            log_level=env.get("ROUTER_LOG_LEVEL", base.log_level),
-            amqp_heartbeat_s=_int(env, "ROUTER_AMQP_HEARTBEAT", base.amqp_heartbeat_s),
-            max_config_bytes=_int(env, "ROUTER_MAX_CONFIG_BYTES", base.max_config_bytes),
-            claim_ttl_s=_float(env, "ROUTER_CLAIM_TTL", base.claim_ttl_s),
-            require_persistent_redis=_bool(
-                env, "ROUTER_REQUIRE_PERSISTENT_REDIS", base.require_persistent_redis
-            ),
-            pseudonym_key=env.get("ROUTER_PSEUDONYM_KEY") or None,
-        )
+        if given.name_suffix is not None:
+            names = Names.with_suffix(given.name_suffix)
+        if given.redis_prefix is not None:
+            names = replace(names, redis_prefix=given.redis_prefix)
+        # Every other field of the model is named as the Settings attribute it sets.
+        values = given.model_dump(exclude_unset=True, exclude={"name_suffix", "redis_prefix"})
+        return replace(base, names=names, **values)
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{key} must be an integer, got {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{key} must be a number, got {raw!r}") from None
-    if not value > 0:
-        raise ValueError(f"{key} must be above 0, got {raw!r}")
-    return value
-
+# -- Parsing the environment -------------------------------------------------------------
+#
+# ``_Env`` holds what the environment sets, each field named as the ``Settings`` attribute
+# it sets and aliased to its variable; ``None`` means unset, so the defaults live in one
+# place (``Settings``). A checked field's description is what its variable allows: the
+# text of the error when a value is outside it.
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_FLAGS = "one of true, false, 1, 0, yes, no, on, off"
+_LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+_QueueType = Literal["quorum", "classic"]
+# Never echoed back in an error: a URL may hold a password.
+_SECRET = frozenset({"ROUTER_AMQP_URL", "ROUTER_REDIS_URL", "ROUTER_PSEUDONYM_KEY"})
 
 
-def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ValueError(f"{key} must be true or false, got {raw!r}")
+def _flag(value: object) -> object:
+    # Only these words (any case): pydantic alone would also take "t", "y" or "f".
+    if isinstance(value, str):
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ValueError(_FLAGS)
+    return value
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _url(*schemes: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if urlsplit(value).scheme not in schemes:
+            raise ValueError(value)
+        return value
+
+    return AfterValidator(check)
+
+
+class _Env(BaseSettings):
+    # Each field's alias is its variable's full name (so a search for it finds it here);
+    # the prefix is what a field without one would be read under.
+    model_config = SettingsConfigDict(
+        env_prefix="ROUTER_",
+        case_sensitive=True,
+        env_ignore_empty=True,  # ROUTER_X= means unset, as with a shell's "X= cmd"
+        extra="ignore",
+        frozen=True,
+    )
+
+    amqp_url: Annotated[str, _url("amqp", "amqps")] | None = Field(
+        None, alias="ROUTER_AMQP_URL", description="an amqp:// or amqps:// URL"
+    )
+    redis_url: Annotated[str, _url("redis", "rediss", "unix")] | None = Field(
+        None, alias="ROUTER_REDIS_URL", description="a redis://, rediss:// or unix:// URL"
+    )
+    http_host: str | None = Field(None, alias="ROUTER_HTTP_HOST")
+    http_port: int | None = Field(
+        None, alias="ROUTER_HTTP_PORT", ge=1, le=65535, description="an integer from 1 to 65535"
+    )
+    config_path: Path | None = Field(None, alias="ROUTER_CONFIG")
+    model_dir: Path | None = Field(None, alias="ROUTER_MODEL_DIR")
+    name_suffix: str | None = Field(None, alias="ROUTER_NAME_SUFFIX")
+    redis_prefix: str | None = Field(None, alias="ROUTER_REDIS_PREFIX")
+    # AMQP's prefetch count is 16 bits; 0 would mean unbounded.
+    prefetch: int | None = Field(
+        None, alias="ROUTER_PREFETCH", ge=1, le=65535, description="an integer from 1 to 65535"
+    )
+    batch_size: int | None = Field(
+        None, alias="ROUTER_BATCH_SIZE", ge=1, description="an integer of 1 or more"
+    )
+    queue_type: _QueueType | None = Field(
+        None, alias="ROUTER_QUEUE_TYPE", description="one of " + ", ".join(get_args(_QueueType))
+    )
+    log_level: Annotated[_LogLevel, BeforeValidator(_upper)] | None = Field(
+        None,
+        alias="ROUTER_LOG_LEVEL",
+        description="one of " + ", ".join(get_args(_LogLevel)),  # in any case
+    )
+    # 0 would turn heartbeats off (so would 65535 and above, in aiormq), and a frozen
+    # replica would then keep its unacked tickets until its TCP connection dies.
+    amqp_heartbeat_s: int | None = Field(
+        None,
+        alias="ROUTER_AMQP_HEARTBEAT",
+        ge=1,
+        le=65534,
+        description="an integer number of seconds from 1 to 65534",
+    )
+    max_config_bytes: int | None = Field(
+        None, alias="ROUTER_MAX_CONFIG_BYTES", ge=1, description="an integer of 1 or more"
+    )
+    # The claim is kept in whole milliseconds: below 1 ms it would be 0, which Redis refuses.
+    claim_ttl_s: float | None = Field(
+        None,
+        alias="ROUTER_CLAIM_TTL",
+        ge=0.001,
+        allow_inf_nan=False,
+        description="a number of seconds of 0.001 or more",
+    )
+    require_persistent_redis: Annotated[bool, BeforeValidator(_flag)] | None = Field(
+        None, alias="ROUTER_REQUIRE_PERSISTENT_REDIS", description=_FLAGS
+    )
+    # Its length (16 bytes or more) is checked where it is used, by masker_for, so that
+    # settings built in code are held to it too.
+    pseudonym_key: str | None = Field(None, alias="ROUTER_PSEUDONYM_KEY")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what _parse passes: it reads the mapping it is given, never os.environ
+        # behind it (nor a .env file or a secrets folder).
+        return (init_settings,)
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source reading ``env`` instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env  # before super().__init__, which loads the variables
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+def _parse(env: Mapping[str, str]) -> _Env:
+    try:
+        return _Env(**_MappingSource(_Env, env)())
+    except ValidationError as exc:
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            variable = str(error["loc"][0])
+            allowed = _Env.model_fields[_FIELD_OF[variable]].description
+            got = "" if variable in _SECRET else f" (got {env[variable]!r})"
+            problems.setdefault(variable, f"must be {allowed}{got}")
+        raise SettingsError(list(problems.items())) from None
+
+
+_FIELD_OF = {str(field.alias): name for name, field in _Env.model_fields.items()}
