@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from router.core.domain import DataAccess, PoolKind, Priority
 from router.core.schedule import parse_window
 
 POOL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -30,7 +31,6 @@ Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
 Token = Annotated[str, Field(pattern=TOKEN_PATTERN)]
 Country = Annotated[str, Field(pattern=COUNTRY_PATTERN)]
 Region = Annotated[str, Field(pattern=REGION_PATTERN)]
-PriorityName = Literal["low", "normal", "high", "urgent"]
 Strategy = Literal["ordered", "cheapest", "least_loaded", "weighted"]
 
 
@@ -57,7 +57,7 @@ MAX_RULES = 2000
 MAX_MINUTES = 525_600  # one year
 MAX_CAPACITY = 100_000
 MAX_AMOUNT = 1e9
-SlaMinutes = dict[PriorityName, Annotated[int, Field(gt=0, le=MAX_MINUTES)]]
+SlaMinutes = dict[Priority, Annotated[int, Field(gt=0, le=MAX_MINUTES)]]
 
 
 class _Model(BaseModel):
@@ -103,7 +103,7 @@ class PoolModel(_Model):
 
     id: PoolId
     name: str = ""
-    kind: Literal["in_house", "outsourced"]
+    kind: PoolKind
     vendor: str | None = None
     sourcing: Literal["onshore", "nearshore", "offshore"]
     country: Country
@@ -115,7 +115,7 @@ class PoolModel(_Model):
     categories: list[Token | Literal["*"]] = ["*"]
     capacity: int = Field(gt=0, le=MAX_CAPACITY)
     cost_per_ticket: float = Field(ge=0, le=MAX_AMOUNT)
-    data_access: Literal["full", "masked"]
+    data_access: DataAccess
     regions: list[Region] = ["*"]
     sla_minutes: SlaMinutes = {}
 
@@ -132,7 +132,7 @@ class MatchModel(_Model):
     languages: list[Language] | None = None
     tiers: list[Token] | None = None
     categories: list[Token] | None = None
-    priorities: list[PriorityName] | None = None
+    priorities: list[Priority] | None = None
     channels: list[str] | None = None
     sources: list[str] | None = None
     tags: list[str] | None = None
@@ -161,7 +161,7 @@ class ActionModel(_Model):
     pools: list[PoolId | Literal["*"]] = ["*"]
     strategy: Strategy = "ordered"
     weights: dict[PoolId, Annotated[float, Field(gt=0, le=MAX_AMOUNT)]] = {}
-    priority: PriorityName | None = None
+    priority: Priority | None = None
     sla_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
     escalation: list[EscalationModel] = []
     require_in_house: bool = False

@@ -6,19 +6,41 @@ Pure data: no I/O, no aiohttp, aio_pika or redis. The words are the README's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+# The one definition of each closed set of names: the ticket format, the config file
+# format and the OpenAPI document all take theirs from here.
 Priority = Literal["low", "normal", "high", "urgent"]
 Channel = Literal["email", "chat", "phone", "web", "social"]
 PoolKind = Literal["in_house", "outsourced"]
 DataAccess = Literal["full", "masked"]
 
-PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+POOL_KINDS: tuple[PoolKind, ...] = get_args(PoolKind)
+DATA_ACCESSES: tuple[DataAccess, ...] = get_args(DataAccess)
 # Higher number, more urgent: used to order a pool's backlog.
-PRIORITY_RANK: Mapping[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+PRIORITY_RANK: Mapping[str, int] = {name: rank for rank, name in enumerate(PRIORITIES)}
+
+# Pool ids: what the config file accepts is what a pool id is. They end up in queue
+# names ("pool.<id>"), Redis keys, URLs and metrics labels, hence the small alphabet;
+# a token scope, a path or anything else naming a pool is checked against this too.
+POOL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+POOL_ID_RULE = "1-63 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+POOL_ID = re.compile(POOL_ID_PATTERN)
+# Agent ids come from the contact-centre platform (e-mail-like names included).
+AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
+AGENT_ID_RULE = "1-128 letters, digits and _.@:+-"
+
+
+def valid_pool_id(text: str) -> bool:
+    """Whether ``text`` is a pool id a config may have (see :data:`POOL_ID_PATTERN`)."""
+    # fullmatch, not match: with match, "$" would let a trailing newline through.
+    return POOL_ID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

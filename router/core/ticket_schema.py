@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from classifiers.timezones import is_valid_timezone
-from router.core.domain import Customer, Ticket
+from router.core.domain import Channel, Customer, Priority, Ticket
 from router.core.errors import InvalidInput
 from router.core.json_input import check_shape, loads_strict
 from router.core.masking import ticket_has_card
@@ -62,9 +62,9 @@ class TicketModel(BaseModel):
     subject: str = ""
     body: str = ""
     customer: CustomerModel | None = None
-    channel: Literal["email", "chat", "phone", "web", "social"] | None = None
+    channel: Channel | None = None
     created_at: datetime | None = None
-    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    priority: Priority = "normal"
     tags: list[str] = Field(default_factory=list, max_length=100)
     source: str | None = Field(default=None, max_length=128)
     metadata: dict[str, Any] = Field(default_factory=dict)

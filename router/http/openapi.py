@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from router import __version__
+from router.core.domain import DATA_ACCESSES, POOL_KINDS, PRIORITIES
 from router.core.ticket_schema import TicketModel
 from router.http.openapi_admin import admin_paths
 from router.http.openapi_agents import agent_paths
@@ -129,13 +130,13 @@ def _document() -> dict[str, Any]:
         "properties": {
             "ticket_id": {"type": "string"},
             "pool_id": {"type": "string"},
-            "pool_kind": {"type": "string", "enum": ["in_house", "outsourced"]},
-            "data_access": {"type": "string", "enum": ["full", "masked"]},
+            "pool_kind": {"type": "string", "enum": list(POOL_KINDS)},
+            "data_access": {"type": "string", "enum": list(DATA_ACCESSES)},
             "tier": {"type": "string"},
             "category": {"type": "string"},
             "language": {"type": "string"},
             "timezone": {"type": ["string", "null"]},
-            "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+            "priority": {"type": "string", "enum": list(PRIORITIES)},
             "sla_due": {"type": "string", "format": "date-time"},
             "rule": {"type": "string"},
             "reasons": {"type": "array", "items": {"type": "string"}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.core.domain import DATA_ACCESSES, POOL_KINDS
 from router.http.agent_requests import (
     AgentRequest,
     ClaimBody,
@@ -87,8 +88,8 @@ _POOL_STATUS = {
     "properties": {
         "pool": {"type": "string"},
         "name": {"type": "string"},
-        "kind": {"type": "string", "enum": ["in_house", "outsourced"]},
-        "data_access": {"type": "string", "enum": ["full", "masked"]},
+        "kind": {"type": "string", "enum": list(POOL_KINDS)},
+        "data_access": {"type": "string", "enum": list(DATA_ACCESSES)},
         "capacity": {"type": "integer"},
         "open": {"type": "integer", "description": "leased + accepted"},
         "available": {"type": "integer"},
