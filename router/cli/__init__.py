@@ -1,0 +1,1 @@
+"""The ``ticket-router`` command line: the parser, ``serve`` and the token commands."""
