@@ -19,6 +19,8 @@ class MemoryTicketStore:
     tickets: dict[str, dict[str, object]] = field(default_factory=dict)
     load: dict[str, int] = field(default_factory=dict)
     fail_next: int = 0
+    recent: list[str] = field(default_factory=list)  # newest first
+    recent_max: int = 10_000
 
     def _clock(self) -> int:
         return int(self.now_ms if self.now_ms is not None else time.time() * 1000)
@@ -78,6 +80,7 @@ class MemoryTicketStore:
         if t["state"] == "claimed":
             t["state"] = "assigned"
             self.load[pool_id] = self.load.get(pool_id, 0) + 1
+            self.recent = [ticket_id, *self.recent][: self.recent_max]
         return True
 
     async def get(self, ticket_id: str) -> StoredTicket | None:
@@ -86,6 +89,9 @@ class MemoryTicketStore:
 
     async def loads(self, pool_ids: Sequence[str]) -> dict[str, int]:
         return {p: self.load.get(p, 0) for p in pool_ids}
+
+    async def recent_ids(self, n: int) -> list[str]:
+        return self.recent[: max(n, 0)]
 
     async def ping(self) -> bool:
         return True

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import aio_pika
 import redis.asyncio as aioredis
@@ -45,6 +45,7 @@ from router.core.masking import masker_for
 from router.service.background import Loop
 from router.service.config_follower import ConfigFollower, bootstrap
 from router.service.current import Current
+from router.service.inbound import BatchRouter
 from router.service.leases import (
     AgentDesk,
     BacklogWatch,
@@ -54,6 +55,15 @@ from router.service.leases import (
 )
 from router.service.metrics import Metrics
 from router.service.model_follower import ModelFollower
+from router.service.ports import (
+    AuditLog,
+    BrokerLink,
+    ConfigStore,
+    StoreHealth,
+    TicketPublisher,
+    TicketStore,
+    TokenStore,
+)
 from router.service.routing import TicketRouter
 from router.service.settings import Settings
 
@@ -63,13 +73,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Stores:
-    """Redis and what lives in it."""
+    """The stores the service keeps its state in, and the Redis client behind them."""
 
-    redis: aioredis.Redis
-    tickets: RedisTicketStore
-    tokens: RedisTokenStore
-    audit: RedisAuditLog
-    health: RedisHealthCheck
+    redis: aioredis.Redis | None  # None: the stores are not Redis ones (in memory, in tests)
+    tickets: TicketStore
+    tokens: TokenStore
+    audit: AuditLog
+    health: StoreHealth
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,25 @@ class Broker:
     router: TicketRouter
 
 
+class BrokerParts(Protocol):
+    """What the service exposes of the broker (a :class:`Broker`, or in-memory parts)."""
+
+    @property
+    def connection(self) -> BrokerLink:
+        """The connection, for readiness."""
+        ...
+
+    @property
+    def publisher(self) -> TicketPublisher:
+        """Publishes inbound tickets (the HTTP ingestion path)."""
+        ...
+
+    @property
+    def router(self) -> BatchRouter:
+        """The routing use case."""
+        ...
+
+
 @dataclass(slots=True)
 class Service:
     """Everything the running service holds; the HTTP layer exposes it to handlers."""
@@ -90,10 +119,10 @@ class Service:
     stores: Stores
     model: Current[Classifier]
     model_follower: ModelFollower
-    config_store: RedisConfigStore
+    config_store: ConfigStore
     config: Current[RoutingConfig]
     config_number: Current[int]
-    broker: Broker
+    broker: BrokerParts
     config_follower: ConfigFollower
     desk: AgentDesk
     consumer: InboundConsumer | None = None
@@ -113,9 +142,10 @@ async def open_service(
 ) -> AsyncIterator[Service]:
     """The running service, opened in dependency order and closed in reverse."""
     async with AsyncExitStack() as stack:
-        stores = await stack.enter_async_context(open_stores(settings, metrics))
+        redis = await stack.enter_async_context(open_redis(settings))
+        stores = await stack.enter_async_context(open_stores(settings, metrics, redis))
         model, model_follower = await _model(settings, metrics)
-        config_store = RedisConfigStore(stores.redis, settings.names.redis_prefix)
+        config_store = RedisConfigStore(redis, settings.names.redis_prefix)
         config, number = await _retry_redis(lambda: bootstrap(config_store, settings.config_path))
         metrics.config_version.labels(config.version).set(1)
         log.info("config version %s (from %s)", config.version, settings.config_path)
@@ -124,13 +154,13 @@ async def open_service(
             open_broker(settings, metrics, stores.tickets, model, current)
         )
         follower = await stack.enter_async_context(
-            _followers(settings, metrics, stores, config_store, current, number, broker)
+            _followers(settings, metrics, redis, config_store, current, number, broker)
         )
         follower_loop = Loop("model-follower", model_follower.check, 5.0)
         follower_loop.start()
         stack.push_async_callback(follower_loop.stop)
         desk = await stack.enter_async_context(
-            open_desk(settings, metrics, stores.redis, broker.publisher, current)
+            open_desk(settings, metrics, redis, broker.publisher, current)
         )
         service = Service(
             settings=settings,
@@ -153,8 +183,8 @@ async def open_service(
 
 
 @asynccontextmanager
-async def open_stores(settings: Settings, metrics: Metrics) -> AsyncIterator[Stores]:
-    """Redis with a retrying connection pool, its stores and the health check loop."""
+async def open_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    """A Redis client with a retrying connection pool (connects on first use)."""
     # A blocking pool: a burst waits for a free connection instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
@@ -170,6 +200,17 @@ async def open_stores(settings: Settings, metrics: Metrics) -> AsyncIterator[Sto
         retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError],
     )
     client = aioredis.Redis(connection_pool=pool)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def open_stores(
+    settings: Settings, metrics: Metrics, client: aioredis.Redis
+) -> AsyncIterator[Stores]:
+    """The stores on ``client`` and the loop that checks Redis keeps their data."""
     prefix = settings.names.redis_prefix
     keys = Keys(prefix)
     stores = Stores(
@@ -187,13 +228,12 @@ async def open_stores(settings: Settings, metrics: Metrics) -> AsyncIterator[Sto
         yield stores
     finally:
         await loop.stop()
-        await client.aclose()
 
 
 @asynccontextmanager
 async def open_token_stores(
     settings: Settings,
-) -> AsyncIterator[tuple[RedisTokenStore, RedisAuditLog]]:
+) -> AsyncIterator[tuple[TokenStore, AuditLog]]:
     """The token store and audit log alone, for the CLI's token commands."""
     client = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
     prefix = settings.names.redis_prefix
@@ -204,7 +244,7 @@ async def open_token_stores(
 
 
 def _health_check(
-    settings: Settings, metrics: Metrics, health: RedisHealthCheck
+    settings: Settings, metrics: Metrics, health: StoreHealth
 ) -> Callable[[], Awaitable[None]]:
     warned: list[str] = []
     counted = [0]  # data losses already counted in the metric
@@ -237,7 +277,7 @@ async def _model(settings: Settings, metrics: Metrics) -> tuple[Current[Classifi
 async def open_broker(
     settings: Settings,
     metrics: Metrics,
-    tickets: RedisTicketStore,
+    tickets: TicketStore,
     model: Current[Classifier],
     config: Current[RoutingConfig],
 ) -> AsyncIterator[Broker]:
@@ -277,7 +317,7 @@ async def open_broker(
 async def _followers(
     settings: Settings,
     metrics: Metrics,
-    stores: Stores,
+    redis: aioredis.Redis,
     config_store: RedisConfigStore,
     config: Current[RoutingConfig],
     number: int,
@@ -292,7 +332,7 @@ async def _followers(
         metrics.config_version.labels(new.version).set(1)
 
     follower = ConfigFollower(config_store, config, number, on_switch)
-    await _retry_redis(lambda: follower.subscribe(stores.redis))
+    await _retry_redis(lambda: follower.subscribe(redis))
     loop = Loop("config-follower", follower.follow_once, 0.0)
     loop.start()
     try:
