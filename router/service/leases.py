@@ -26,7 +26,7 @@ from router.core.assignment import Assignment, MaskFn
 from router.core.errors import TransientError
 from router.core.masking import mask_ticket
 from router.service.current import Current
-from router.service.escalation import Move, agent_move, due_step, sla_move
+from router.service.escalation import Move, Record, agent_move, due_step, sla_move, typed
 from router.service.ports import AssignmentPublisher
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class TicketMover:
     async def by_sla(
         self,
         ticket_id: str,
-        record: Assignment,
+        record: Record,
         used: int,
         index: int,
         now: datetime,
@@ -186,7 +186,7 @@ class TicketMover:
         replica (or an agent) changed the ticket first."""  # fmt: skip
         config = self._config.value
         move = sla_move(record, index, config, loads, now)
-        from_pool = record.pool_id
+        from_pool = typed(record).pool_id
         encoded = move.assignment.encode()
         refused = await self._store.move(
             ticket_id,

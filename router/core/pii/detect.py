@@ -137,6 +137,20 @@ def _few_digits(text: str) -> bool:
     )
 
 
+# What may become a digit once normalised: an ASCII digit, any non-ASCII character
+# (fullwidth, Arabic-Indic, circled, mathematical digits...) and the first character
+# of an escape (``&#52;``, ``%34``, ``=34``, ``\u0034``) -- an upper bound, never less.
+_MAYBE_DIGIT = re.compile(r"[0-9&%=\\]|[^\x00-\x7f]")
+
+
+def _cannot_hold_card(text: str) -> bool:
+    """True when ``text`` has too few characters that could be digits for a card
+    number (13 or more), and no base64 that could hide one: the card flag's shortcut."""
+    return len(_MAYBE_DIGIT.findall(text)) < numbers.CARD_MIN_DIGITS and not _base64_candidates(
+        text
+    )
+
+
 def _blank(text: str, spans: Sequence[Span]) -> str:
     parts: list[str] = []
     pos = 0
@@ -280,6 +294,10 @@ def find_pii(
     if len(text) < _SHORT and (_few_digits(text) or _TIMESTAMP.fullmatch(text)):
         # A short router or field text ("ordered: vendor-acme of 3 eligible"), or a
         # timestamp ("2026-03-04T12:00:00Z", kept readable as dates and times are).
+        return []
+    if until == "card" and not _depth and _cannot_hold_card(text):
+        # The card flag of every ticket asks this: most texts hold too few digits for
+        # a card, and no finder before the card finder changes what the flag says.
         return []
     regions = tuple(regions)
     if _depth:  # decoded base64: scanned once, not memoised (its key would need depth)
