@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from router.core.domain import DataAccess, PoolKind, Priority
+from router.core.domain import POOL_ID_PATTERN, DataAccess, PoolKind, Priority
 from router.core.schedule import parse_window
 
-POOL_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 # Rule ids are shown in assignments and metrics labels: the same alphabet as pools.
 RULE_ID_PATTERN = POOL_ID_PATTERN
 LANGUAGE_PATTERN = r"^[a-z]{2,3}$"

@@ -21,12 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from router.core.domain import POOL_ID as POOL_ID  # re-exported: the pattern lived here
+from router.core.domain import valid_pool_id
+
 TOKEN_PREFIX = "trt"
 ScopeKind = Literal["ingest", "agent", "admin"]
 TokenStatus = Literal["active", "expired", "revoked"]
 
-# Pool ids end up in queue names ("pool.<id>") and URLs: keep them to a safe alphabet.
-POOL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# The pool ids an agent scope may name: still the wider alphabet scopes always took
+# (capitals and dots too), although a pool id is what POOL_ID allows -- narrowing it
+# would refuse scopes such as "agent:apac.l2_x" that were valid until now. Access is
+# judged by POOL_ID all the same (``Principal.allows_pool``).
+SCOPE_POOL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _TOKEN_ID = re.compile(r"[0-9a-f]{16}")
 _TOKEN_ID_BYTES = 8
 _SECRET_BYTES = 32
@@ -45,7 +51,7 @@ class Scope:
 
     def __post_init__(self) -> None:
         if self.kind == "agent":
-            if not self.pool_id or not POOL_ID.fullmatch(self.pool_id):
+            if not self.pool_id or not SCOPE_POOL_ID.fullmatch(self.pool_id):
                 raise ScopeError(
                     f"bad pool id {self.pool_id!r} in agent scope: use 1-64 letters, digits, "
                     "'_', '-' or '.', starting with a letter or digit"
@@ -112,7 +118,7 @@ class Principal:
     def allows_pool(self, pool_id: str) -> bool:
         """May pull and work the assignments of ``pool_id`` (admin: every pool)."""
         return self.allows_admin() or (
-            POOL_ID.fullmatch(pool_id) is not None and Scope("agent", pool_id) in self.scopes
+            valid_pool_id(pool_id) and Scope("agent", pool_id) in self.scopes
         )
 
     @property

@@ -17,10 +17,11 @@ from pydantic import (
     ValidationError,
 )
 
+from router.core.domain import AGENT_ID_PATTERN
 from router.core.errors import InvalidInput
 from router.core.json_input import loads_strict
 
-AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
+AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
 
 
 def _whole(value: Any) -> Any:

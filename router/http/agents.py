@@ -24,9 +24,9 @@ from aiohttp import web
 
 from queues.lease_store import Acted, Lease, Refusal
 from router.core.assignment import Viewer, for_pool
+from router.core.domain import valid_pool_id
 from router.core.errors import InvalidInput, TransientError
 from router.core.masking import masker_for
-from router.core.tokens import POOL_ID
 from router.http import appkeys as K
 from router.http.agent_requests import (
     B,
@@ -74,7 +74,7 @@ def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamR
     async def wrapped(request: web.Request) -> web.StreamResponse:
         pool_id = request.match_info["pool"]
         require_pool(request, pool_id)
-        if not POOL_ID.fullmatch(pool_id):  # only admin gets here with one
+        if not valid_pool_id(pool_id):  # only admin gets here with one
             return json_error(404, "pool", "not a pool id")
         try:
             return await handler(request, request.app[DESK], pool_id)

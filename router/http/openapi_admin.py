@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.core.tokens import SCOPE_POOL_ID
 from router.http.admin_requests import RollbackRequest, TokenRequest
 from router.http.config_api import MAX_PREVIEW
 from router.http.openapi_common import (
@@ -20,7 +21,7 @@ from router.http.openapi_common import (
 
 # Years 1970-9998 (near the calendar's ends a week's local times overflow).
 _WEEK_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
-_SCOPE_PATTERN = r"^\s*(ingest|admin|agent:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})\s*$"
+_SCOPE_PATTERN = rf"^\s*(ingest|admin|agent:{SCOPE_POOL_ID.pattern})\s*$"
 
 
 def _token_request() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import unicodedata
 from typing import Any
 from zoneinfo import available_timezones
 
-from router.core.tokens import POOL_ID
+from router.core.domain import AGENT_ID_PATTERN, POOL_ID_PATTERN
 
 ERROR = {
     "type": "object",
@@ -38,14 +38,14 @@ ERROR = {
     },
 }
 
-POOL_PATTERN = f"^{POOL_ID.pattern}$"
+POOL_PATTERN = POOL_ID_PATTERN
 TIME_ZONE_REF = "#/components/schemas/TimeZone"
 TIME_ZONE = {
     "type": "string",
     "description": "an IANA time zone this service knows",
     "enum": sorted(available_timezones()),
 }
-AGENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
+AGENT_PATTERN = AGENT_ID_PATTERN
 
 
 def _refused_id_class() -> str:
