@@ -18,7 +18,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from router.core.errors import TransientError
+from router.core.errors import RouterError, TransientError
 
 # KEYS: seq, current, versions hash; ARGV: expected current ('' = none), record JSON
 # (with "number" filled in here), channel. Returns the new number, or -current on conflict.
@@ -36,7 +36,7 @@ return n
 """
 
 
-class ConfigConflict(Exception):
+class ConfigConflict(RouterError):
     """The version in force changed since the caller read it."""
 
     def __init__(self, current: int) -> None:

@@ -16,6 +16,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 from aiormq.exceptions import ChannelPreconditionFailed
 
+from router.core.errors import RouterError
 from router.service.settings import Names, Settings
 
 
@@ -61,7 +62,7 @@ async def declare_pools(
     return exchange
 
 
-class TopologyMismatch(RuntimeError):
+class TopologyMismatch(RouterError, RuntimeError):
     """A queue exists on the broker with other arguments than this service declares."""
 
 

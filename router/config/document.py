@@ -18,14 +18,14 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from router.core.errors import InvalidInput
+from router.core.errors import InvalidInput, RouterError
 from router.core.json_input import MAX_DEPTH, loads_strict
 
 # A 500-pool config is about 30,000 values; ten times that is still a config.
 MAX_NODES = 300_000
 
 
-class DocumentError(ValueError):
+class DocumentError(RouterError, ValueError):
     """The body is not an acceptable YAML or JSON document; the message says why."""
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from router.core.domain import DataAccess, EscalationStep, PoolKind, Priority
+from router.core.errors import RouterError
 from router.core.regions import ANY_REGION
 from router.core.schedule import Closure, ScheduleIndex, WeeklySchedule
 
@@ -21,7 +22,7 @@ ANY = "*"
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(RouterError, ValueError):
     """A routing config is invalid; the message names the source, the path and the problem.
 
     ``problems`` holds every (path, problem) pair found, first one first.

@@ -23,6 +23,7 @@ from typing import Literal
 
 from router.core.domain import POOL_ID as POOL_ID  # re-exported: the pattern lived here
 from router.core.domain import valid_pool_id
+from router.core.errors import RouterError
 
 TOKEN_PREFIX = "trt"
 ScopeKind = Literal["ingest", "agent", "admin"]
@@ -38,7 +39,7 @@ _TOKEN_ID_BYTES = 8
 _SECRET_BYTES = 32
 
 
-class ScopeError(ValueError):
+class ScopeError(RouterError, ValueError):
     """A scope string that is not ``ingest``, ``admin`` or ``agent:<pool id>``."""
 
 
@@ -153,12 +154,12 @@ class TokenInfo:
         return Principal(self.token_id, self.name, self.scopes, self.agent)
 
 
-class LastAdminTokenError(Exception):
+class LastAdminTokenError(RouterError):
     """Revoking this token would leave no active admin token: nobody could manage
     tokens or config through the API any more."""
 
 
-class TokenFormatError(ValueError):
+class TokenFormatError(RouterError, ValueError):
     """A presented string that is not shaped like one of our tokens."""
 
 
