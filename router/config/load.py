@@ -8,12 +8,13 @@ and the problem, and return a frozen ``RoutingConfig`` ready for ``router.core.p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from router.config.compile import DEFAULT_RULE_ID, compile_config, content_version
 from router.config.schema import RoutingConfigModel
@@ -26,6 +27,7 @@ from router.core.config_types import (
     Rule,
     RuleMatch,
 )
+from router.core.validation import location, message
 
 __all__ = [
     "DEFAULT_RULE_ID",
@@ -67,32 +69,18 @@ def parse_config(data: Mapping[str, Any], *, source: str) -> RoutingConfig:
     try:
         model = RoutingConfigModel.model_validate(dict(data))
     except ValidationError as exc:
-        problems = [(_path(err["loc"]), _problem(err)) for err in exc.errors()]
+        problems = [(location(err["loc"]), _problem(err)) for err in exc.errors()]
         raise ConfigError(source, problems) from exc
     return compile_config(model, source=source)
 
 
-def _path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith(("function-after[", "function-before[")):
-            # pydantic names validator wrappers in the location; they are not keys.
-            continue
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def _problem(err: Any) -> str:
-    message = str(err["msg"])
+def _problem(err: ErrorDetails) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown key"
-    message = message.removeprefix("Value error, ")
-    if err["type"] in {"string_pattern_mismatch", "literal_error", "missing"}:
-        return f"{message} (got {err['input']!r})" if err["type"] != "missing" else message
-    return message
+    text = message(err)
+    if err["type"] in {"string_pattern_mismatch", "literal_error"}:
+        return f"{text} (got {err['input']!r})"
+    return text
 
 
 def diff_configs(old: RoutingConfig, new: RoutingConfig) -> list[str]:

@@ -35,6 +35,12 @@ POOL_ID = re.compile(POOL_ID_PATTERN)
 # Agent ids come from the contact-centre platform (e-mail-like names included).
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
 AGENT_ID_RULE = "1-128 letters, digits and _.@:+-"
+AGENT_ID = re.compile(AGENT_ID_PATTERN)
+
+
+def valid_agent_id(text: str) -> bool:
+    """Whether ``text`` is a well-formed agent id (see :data:`AGENT_ID_PATTERN`)."""
+    return AGENT_ID.fullmatch(text) is not None
 
 
 def valid_pool_id(text: str) -> bool:

@@ -18,6 +18,7 @@ from router.core.domain import Channel, Customer, Priority, Ticket
 from router.core.errors import InvalidInput
 from router.core.json_input import check_shape, loads_strict
 from router.core.masking import ticket_has_card
+from router.core.validation import invalid_input
 
 _LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 # Control (Cc), format (Cf: zero-width, bidi overrides), surrogate (Cs) and line or
@@ -127,9 +128,7 @@ def _ticket(data: Any) -> Ticket:
     try:
         model = TicketModel.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = _dotted(first["loc"]) or "body"
-        raise InvalidInput(field, _clean(first["msg"])) from None
+        raise invalid_input(exc) from None
     if not model.subject.strip() and not model.body.strip():
         raise InvalidInput(
             "subject", "subject and body are both empty; one must have text", reason="no_text"
@@ -174,18 +173,6 @@ def content_flags(raw: dict[str, Any]) -> frozenset[str]:
     if ticket_has_card(raw):
         return frozenset({"contains_card_data"})
     return frozenset()
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _clean(msg: str) -> str:
-    # pydantic prefixes custom errors with "Value error, "; the field name says enough.
-    return msg.removeprefix("Value error, ")
 
 
 def _json_type(value: Any) -> str:

@@ -1,43 +1,25 @@
 """The request bodies of the agents' and the admin API, validated with pydantic (pure).
 
-Strict: a number is not a string, ``true`` is not ``1`` and ``"5"`` is not ``5``,
-so a careless client learns its mistake instead of having it guessed."""
+Strict (see :class:`router.core.validation.StrictModel`): a number is not a string,
+``true`` is not ``1`` and ``"5"`` is not ``5``, so a careless client learns its
+mistake instead of having it guessed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-)
+from pydantic import Field
 
-from router.core.domain import AGENT_ID_PATTERN
+from router.core.domain import valid_agent_id
 from router.core.errors import InvalidInput
 from router.core.json_input import loads_strict
-
-AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
-
-
-def _whole(value: Any) -> Any:
-    # JSON Schema counts 5.0 as an integer, so accept it; "5" and true stay refused.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+from router.core.validation import AgentId as AgentId
+from router.core.validation import StrictModel, validate
+from router.core.validation import WholeNumber as WholeNumber
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
-
-
-class AgentRequest(BaseModel):
-    """Base of the request bodies: unknown keys are refused, so typos are caught."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class AgentRequest(StrictModel):
+    """Base of the agents' and the admin API's request bodies."""
 
 
 class PullBody(AgentRequest):
@@ -108,7 +90,6 @@ class PresenceBody(AgentRequest):
 
 
 B = TypeVar("B", bound=AgentRequest)
-_AGENT: TypeAdapter[str] = TypeAdapter(AgentId)
 
 
 def parse_body(raw: bytes, model: type[B]) -> B:
@@ -116,17 +97,9 @@ def parse_body(raw: bytes, model: type[B]) -> B:
     data = loads_strict(raw or b"{}")
     if not isinstance(data, dict):
         raise InvalidInput("body", "must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from None
+    return validate(model, data)
 
 
 def valid_agent(agent: str) -> bool:
     """Whether ``agent`` is a well-formed agent id."""
-    try:
-        _AGENT.validate_python(agent)
-    except ValidationError:
-        return False
-    return True
+    return valid_agent_id(agent)

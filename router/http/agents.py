@@ -24,7 +24,7 @@ from aiohttp import web
 
 from queues.lease_store import Acted, Lease, Refusal
 from router.core.assignment import Viewer, for_pool
-from router.core.domain import valid_pool_id
+from router.core.domain import AGENT_ID_RULE, valid_pool_id
 from router.core.errors import InvalidInput, TransientError
 from router.core.masking import masker_for
 from router.http import appkeys as K
@@ -392,7 +392,7 @@ async def presence(request: web.Request, desk: AgentDesk, pool_id: str) -> web.S
     body = await _body(request, PresenceBody)
     agent = request.match_info["agent"]
     if not valid_agent(agent):
-        return json_error(400, "agent", "agent ids are 1-128 letters, digits and _.@:+-")
+        return json_error(400, "agent", f"agent ids are {AGENT_ID_RULE}")
     if (refused := _not_this_agent(request, agent)) is not None:
         return refused
     expires = await desk.presence.beat(pool_id, agent, body.status)
