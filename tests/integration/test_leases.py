@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
+from router.http import appkeys as K
 from router.service.settings import Names
 from tests.integration.conftest import RunningService, ServiceFactory, drain, publish, wait_for
 from tests.integration.test_leases_helpers import (
@@ -280,7 +281,7 @@ async def test_a_waiting_pull_wakes_when_a_ticket_arrives(make_desk: DeskFactory
     ana = desk.agent("ana")
     started = time.monotonic()
     waiting = asyncio.create_task(ana.pull(wait=25))
-    await asyncio.sleep(0)  # let the request go out before the ticket
+    await _waiting_at_server(desk, "ana")  # the request is out before the ticket
     [tid] = await desk.send([ticket(desk.run, 0)])
     status, body = await waiting
     elapsed = time.monotonic() - started
@@ -288,9 +289,21 @@ async def test_a_waiting_pull_wakes_when_a_ticket_arrives(make_desk: DeskFactory
     assert elapsed < 10, f"the pull waited {elapsed:.1f}s for a ticket that came at once"
     # A release wakes a waiting colleague too.
     waiting = asyncio.create_task(desk.agent("bob").pull(wait=25))
+    await _waiting_at_server(desk, "bob")
     await ana.act(tid, "release", lease_id=body["lease"]["lease_id"])
     status, again = await waiting
     assert status == 200 and again["lease"]["ticket_id"] == tid
+
+
+async def _waiting_at_server(desk: Desk, agent: str, pool: str = "vendor") -> None:
+    """Return once ``agent``'s pull has reached the server's handler, which records the
+    agent's heartbeat before it looks for a ticket and waits for one."""
+
+    async def online() -> bool:
+        agents = await desk.service.app[K.DESK].presence.agents(pool)
+        return agent in agents["online"]
+
+    await wait_for(online, timeout=10, what=f"{agent}'s pull at the server")
 
 
 async def test_an_agent_that_hangs_up_while_waiting_gets_no_lease(make_desk: DeskFactory) -> None:
@@ -298,7 +311,7 @@ async def test_an_agent_that_hangs_up_while_waiting_gets_no_lease(make_desk: Des
     async with ClientSession() as gone_session:
         gone = Agent(gone_session, desk.service.url, "vendor", desk.tokens["agent:vendor"], "gone")
         waiting = asyncio.create_task(gone.pull(wait=25))
-        await asyncio.sleep(0.3)  # the request is in flight and waiting at the server
+        await _waiting_at_server(desk, "gone")
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting

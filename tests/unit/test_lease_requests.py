@@ -109,12 +109,15 @@ async def test_one_poller_per_pool_and_none_without_waiters() -> None:
     probe = Probe()
     watch = BacklogWatch(probe, interval_s=0.005)
     waiters = [asyncio.create_task(watch.wait("p", 0.05)) for _ in range(20)]
+    await asyncio.sleep(0)  # one loop turn: every waiter is now waiting
+    [poller] = watch._pollers.values()  # one for the twenty
     await asyncio.gather(*waiters)
     # One poll every 5 ms for 50 ms, not twenty: the cost does not grow with waiters.
     assert 1 <= probe.calls <= 15
-    await asyncio.sleep(0.03)
+    # With nobody waiting the poller ends by itself (or the wait times out and fails).
+    await asyncio.wait_for(asyncio.shield(poller), 2)
     asked = probe.calls
-    await asyncio.sleep(0.03)
+    await asyncio.sleep(0)  # one loop turn: nothing is left to ask the probe
     assert probe.calls == asked, "the poller kept asking with nobody waiting"
     await watch.close()
 
