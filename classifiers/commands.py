@@ -1,7 +1,9 @@
 """The classifier subcommands of ``ticket-router``: classify, train, evaluate, build-default-model.
 
-``router/cli.py`` calls :func:`register`; each subcommand's ``func`` takes the
-parsed arguments and returns the exit code.
+``router/cli/main.py`` calls :func:`register`; each subcommand's ``func`` takes the
+parsed arguments and returns the exit code. The learners (scikit-learn, SciPy) are
+imported inside the commands that use them, so ``--help`` and the other commands start
+without them.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from typing import IO, Any
 
 import orjson
 
-from classifiers.build import build_default_model, train_into
-from classifiers.datasets import input_from_json, read_examples
+from classifiers.datasets import Dataset, input_from_json, read_dataset
+from classifiers.defaults import DEFAULT_C
 from classifiers.errors import ClassifierError
-from classifiers.evaluation import cross_validate, evaluate_head
+from classifiers.exports import FORMATS, parse_delimiter
+from classifiers.label_map import UNMAPPED_CHOICES, load_label_map
 from classifiers.paths import default_model_dir
-from classifiers.store import load_head, read_manifest
-from classifiers.training import DEFAULT_C, train_head
 from classifiers.types import ClassifierInput
 
 BATCH = 256
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
     p = subparsers.add_parser(
         "train",
-        help="train a head (tier, category, ...) from a CSV or JSON-lines export",
+        help="train a head (tier, category, ...) from a CSV, JSON-lines or .xlsx export",
         description="Train one task's head and write it into a model folder. A new folder "
         "starts with the other heads of --base (the default model).",
     )
@@ -111,18 +112,77 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, required=True, help="CSV or JSON-lines file")
+    p.add_argument("--data", type=Path, required=True, help="CSV, JSON-lines or .xlsx export")
     p.add_argument(
         "--text-column",
         action="append",
-        required=True,
+        default=[],
         dest="text_columns",
         help="text field; repeat to join several (e.g. subject and body); "
         "dotted names reach into objects",
     )
+    p.add_argument(
+        "--subject-column",
+        default=None,
+        help="subject field, instead of --text-column: joined with --body-column into the "
+        "text, and kept apart in the examples",
+    )
+    p.add_argument("--body-column", default=None, help="body field (see --subject-column)")
     p.add_argument("--label-column", required=True, help="label field (e.g. tier, labels.tier)")
     p.add_argument("--task", required=True, help="head name: tier, category or your own")
-    p.add_argument("--format", choices=("csv", "jsonl"), default=None)
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from the file name")
+    p.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        default=None,
+        help="CSV delimiter: one character, or tab, comma, semicolon (default: the one of "
+        "comma, semicolon, tab that splits the header line into the most fields)",
+    )
+    p.add_argument(
+        "--label-map",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="YAML, JSON or two-column CSV mapping the label column's values to the "
+        "head's labels (e.g. helpdesk groups to tier1/tier2)",
+    )
+    p.add_argument(
+        "--unmapped",
+        choices=UNMAPPED_CHOICES,
+        default="error",
+        help="values the label map lacks: stop with an error listing them (default), "
+        "or drop their rows and count them",
+    )
+
+
+def _delimiter(value: str) -> str:
+    try:
+        return parse_delimiter(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _read_data(args: argparse.Namespace) -> Dataset:
+    """The examples named by the data arguments, the label map applied."""
+    label_map = load_label_map(args.label_map) if args.label_map is not None else None
+    data = read_dataset(
+        args.data,
+        args.text_columns,
+        args.label_column,
+        fmt=args.format,
+        delimiter=args.delimiter,
+        subject_column=args.subject_column,
+        body_column=args.body_column,
+        label_map=label_map,
+        unmapped=args.unmapped,
+        progress=_progress,
+    )
+    if data.dropped:
+        _progress(
+            f"dropped {data.dropped.total()} row(s) whose {args.label_column!r} value is not "
+            f"in {args.label_map}: {data.dropped_summary()}"
+        )
+    return data
 
 
 def _model_dir(arg: Path | None) -> Path:
@@ -181,11 +241,12 @@ def classify_stream(model: Any, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``ticket-router train``."""
+    from classifiers.build import train_into
+
     started = time.perf_counter()
     try:
-        texts, labels, digest = read_examples(
-            args.data, args.text_columns, args.label_column, args.format
-        )
+        data = _read_data(args)
+        texts, labels, digest = data.texts, data.labels, data.sha256
         _progress(f"read {len(texts)} examples, {len(set(labels))} labels from {args.data}")
         base = args.base if args.base is not None else _model_dir(None)
         train_into(
@@ -209,10 +270,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``ticket-router evaluate``."""
+    from classifiers.evaluation import cross_validate, evaluate_head
+    from classifiers.store import load_head, read_manifest
+
     try:
-        texts, labels, digest = read_examples(
-            args.data, args.text_columns, args.label_column, args.format
-        )
+        data = _read_data(args)
+        texts, labels, digest = data.texts, data.labels, data.sha256
         if args.cv is not None:
             result = cross_validate(
                 texts, labels, folds=args.cv, seed=args.seed, c=args.c, progress=_progress
@@ -229,6 +292,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result.update(task=args.task, data=str(args.data), data_sha256=digest)
+    if args.label_map is not None:
+        result["label_map"] = {"file": str(args.label_map), "dropped": data.dropped.total()}
     sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
@@ -237,14 +302,15 @@ def _holdout(texts: list[str], labels: list[str], share: float, c: float, seed: 
     """Train on a stratified 1-share of the data and report on the rest."""
     from sklearn.model_selection import train_test_split
 
+    from classifiers.evaluation import evaluate_head
+    from classifiers.training import TOPIC_SPEC, train_head
+
     if not 0.0 < share < 1.0:
         raise ValueError("--holdout must be between 0 and 1")
     fit_t, test_t, fit_l, test_l = train_test_split(
         texts, labels, test_size=share, random_state=seed, stratify=labels
     )
     head, _ = train_head(fit_t, fit_l, c=c, seed=seed, progress=_progress)
-    from classifiers.training import TOPIC_SPEC
-
     result = evaluate_head(head, TOPIC_SPEC, test_t, test_l)
     result["mode"] = f"held-out {share:.0%}"
     return result
@@ -252,6 +318,8 @@ def _holdout(texts: list[str], labels: list[str], share: float, c: float, seed: 
 
 def cmd_build_default_model(args: argparse.Namespace) -> int:
     """``ticket-router build-default-model``."""
+    from classifiers.build import build_default_model
+
     out = args.out if args.out is not None else default_model_dir()
     if args.if_needed:
         from classifiers.model import load_model
