@@ -1,7 +1,9 @@
 """``ticket-router token create | list | revoke``: manage bearer tokens from a shell.
 
 Talks to the Redis at ``ROUTER_REDIS_URL`` under ``ROUTER_REDIS_PREFIX``. Every
-create and revoke is written to the audit log with the OS user as the actor.
+create and revoke is written to the audit log with the OS user as the actor. A new
+token is validated and audited by the same use case as ``POST /v1/admin/tokens``
+(:mod:`router.service.token_creation`), so both refuse the same requests alike.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import TextIO
+from datetime import datetime
+from typing import Any, TextIO
 
 import orjson
 import redis.asyncio as aioredis
@@ -20,9 +23,9 @@ from redis.exceptions import RedisError
 
 from queues.audit_log import RedisAuditLog
 from queues.token_store import RedisTokenStore
-from router.core.errors import TransientError
-from router.core.tokens import LastAdminTokenError, Scope, ScopeError, TokenInfo, format_scopes
-from router.http.agent_requests import valid_agent
+from router.core.errors import InvalidInput, TransientError
+from router.core.tokens import LastAdminTokenError, TokenInfo, format_scopes
+from router.service import token_creation
 from router.service.settings import Settings
 
 EXIT_OK = 0
@@ -43,20 +46,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="scopes",
         action="append",
         required=True,
-        type=_scope,
         metavar="SCOPE",
         help="ingest, admin or agent:<pool id>; repeat for several",
     )
     create.add_argument(
-        "--expires-in", type=_days, metavar="DAYS", help="expire after DAYS days (default: never)"
+        "--expires-in",
+        metavar="DAYS",
+        help=f"expire after DAYS days, a whole number from 1 to "
+        f"{token_creation.MAX_TOKEN_DAYS} (default: never)",
     )
     create.add_argument(
         "--agent",
-        type=_agent,
         metavar="AGENT_ID",
         help="bind the token to one agent id: it works leases only as that agent",
     )
-    create.set_defaults(func=_runner(_create))
+    create.set_defaults(func=_validated(create, _runner(_create)))
 
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
     listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
@@ -67,27 +71,45 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke.set_defaults(func=_runner(_revoke))
 
 
-def _scope(text: str) -> Scope:
-    try:
-        return Scope.parse(text)
-    except ScopeError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+# The option that gives each field of a token request.
+_OPTIONS = {
+    "name": "--name",
+    "scopes": "--scope",
+    "expires_in_days": "--expires-in",
+    "agent": "--agent",
+}
+# A whole number as the shell passes it; anything else goes to the validation as the text
+# it is, to be refused there with the message the API gives (int() would also take
+# "7_000", " 7" or other scripts' digits, and refuses past 4,300 digits).
+_WHOLE = re.compile(r"-?[0-9]{1,30}")
 
 
-def _agent(text: str) -> str:
-    if not valid_agent(text):
-        raise argparse.ArgumentTypeError("agent ids are 1-128 letters, digits and _.@:+-")
-    return text
+def _token_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``token create`` as the fields of a token request."""
+    fields: dict[str, Any] = {"name": args.name, "scopes": args.scopes}
+    if args.expires_in is not None:
+        text = args.expires_in
+        fields["expires_in_days"] = int(text) if _WHOLE.fullmatch(text) else text
+    if args.agent is not None:
+        fields["agent"] = args.agent
+    return fields
 
 
-def _days(text: str) -> float:
-    try:
-        days = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if not 0 < days <= 36_500:
-        raise argparse.ArgumentTypeError("days must be more than 0 and at most 36500")
-    return days
+def _validated(
+    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int]
+) -> Callable[[argparse.Namespace], int]:
+    """Validate the token request before Redis is reached: a refusal is a usage error
+    (exit 2) naming the option, with the API's message."""
+
+    def validated(args: argparse.Namespace) -> int:
+        try:
+            args.request = token_creation.token_request(_token_fields(args))
+        except InvalidInput as exc:
+            field = exc.field.split("[")[0]
+            parser.error(f"{_OPTIONS.get(field, field)}: {exc.problem}")
+        return run(args)
+
+    return validated
 
 
 def _actor() -> str:
@@ -123,29 +145,12 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
 
 
 async def _create(store: RedisTokenStore, audit: RedisAuditLog, args: argparse.Namespace) -> int:
-    expires_at = None
-    if args.expires_in is not None:
-        expires_at = store.now() + timedelta(days=args.expires_in)
-    actor = _actor()
-    plaintext, info = await store.create(
-        args.name, args.scopes, expires_at, created_by=actor, agent=args.agent
-    )
-    await audit.record(
-        actor,
-        "token.create",
-        info.token_id,
-        {
-            "name": info.name,
-            "scopes": format_scopes(info.scopes),
-            "expires_at": _when(expires_at),
-            "agent": info.agent,
-        },
-    )
+    plaintext, info = await token_creation.create_token(store, audit, args.request, _actor())
     # The plaintext alone on stdout, so `TOKEN=$(ticket-router token create ...)` works.
     print(plaintext)
     print(
         f"created token {info.token_id} ({info.name}; {format_scopes(info.scopes)}; "
-        f"expires {_when(expires_at) or 'never'}). It is shown only this once: store it now.",
+        f"expires {_when(info.expires_at) or 'never'}). It is shown only this once: store it now.",
         file=sys.stderr,
     )
     return EXIT_OK

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-from router.core.tokens import (
-    LastAdminTokenError,
-    ScopeError,
-    TokenInfo,
-    format_scopes,
-    parse_scopes,
-)
+from router.core.errors import InvalidInput
+from router.core.tokens import LastAdminTokenError, TokenInfo
 from router.http import appkeys as K
-from router.http.admin_requests import TokenRequest
 from router.http.agent_requests import parse_body
 from router.http.auth import actor, require_admin
 from router.http.util import json_error, json_response, query_int, read_body
+from router.service import token_creation
+from router.service.token_creation import TokenRequest
 
 # A token request is a few hundred bytes; a larger body is a mistake or an attack.
 MAX_TOKEN_REQUEST_BYTES = 16 * 1024
@@ -50,27 +46,29 @@ def _info(info: TokenInfo) -> dict[str, Any]:
     }
 
 
+def _token_request(raw: bytes) -> TokenRequest:
+    """The body as a token request; ``InvalidInput`` naming the field otherwise."""
+    try:
+        return parse_body(raw, TokenRequest)
+    except InvalidInput as exc:
+        if exc.reason != "number_too_large":
+            raise
+        # No field of a token request takes an integer past 64 bits. Rather than the
+        # decoder's "body: outside the 64-bit range", name the field and what it allows,
+        # as the command line does for the same value: validate the body as orjson reads
+        # it (that integer as a float), only to word the refusal.
+        lenient = orjson.loads(raw)
+        if isinstance(lenient, dict):
+            token_creation.token_request(lenient)
+        raise  # it validated (the integer was under a key given twice): the decoder's word
+
+
 async def create_token(request: web.Request) -> web.Response:
     """Create a token; the plaintext is in this response only."""
     require_admin(request)
-    body = parse_body(await read_body(request, MAX_TOKEN_REQUEST_BYTES), TokenRequest)
-    try:
-        scopes = parse_scopes(body.scopes)
-    except ScopeError as exc:
-        return json_error(400, "scopes", str(exc))
-    if body.agent is not None and not any(s.kind == "agent" for s in scopes):
-        return json_error(400, "agent", "only a token with an agent:<pool> scope acts as an agent")
-    store = request.app[K.TOKENS]
-    days = body.expires_in_days
-    expires_at = store.now() + timedelta(days=days) if days else None
-    plaintext, info = await store.create(
-        body.name, scopes, expires_at=expires_at, created_by=actor(request), agent=body.agent
-    )
-    await request.app[K.AUDIT].record(
-        actor(request),
-        "token.create",
-        info.token_id,
-        {"name": info.name, "scopes": format_scopes(info.scopes), "agent": info.agent},
+    body = _token_request(await read_body(request, MAX_TOKEN_REQUEST_BYTES))
+    plaintext, info = await token_creation.create_token(
+        request.app[K.TOKENS], request.app[K.AUDIT], body, actor(request)
     )
     return json_response({"token": plaintext, **_info(info)}, status=201)
 

@@ -89,7 +89,7 @@ class PresenceBody(AgentRequest):
     status: Literal["online", "away", "offline"]
 
 
-B = TypeVar("B", bound=AgentRequest)
+B = TypeVar("B", bound=StrictModel)
 
 
 def parse_body(raw: bytes, model: type[B]) -> B:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from router.core.tokens import SCOPE_POOL_ID
-from router.http.admin_requests import RollbackRequest, TokenRequest
+from router.http.admin_requests import RollbackRequest
 from router.http.config_api import MAX_PREVIEW
 from router.http.openapi_common import (
     AUTH_ERRORS,
@@ -18,6 +18,7 @@ from router.http.openapi_common import (
     path_param,
     request_body,
 )
+from router.service.token_creation import TokenRequest
 
 # Years 1970-9998 (near the calendar's ends a week's local times overflow).
 _WEEK_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
