@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from classifiers import commands as classifier_commands
+from router.cli import simulate as simulate_commands
 from router.cli import tokens as token_commands
 from router.core.errors import SettingsError
 from router.service.settings import Settings, default_config_path
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.set_defaults(func=_coverage)
     classifier_commands.register(sub)
     token_commands.register(sub)
+    simulate_commands.register(sub)
     return parser
 
 
