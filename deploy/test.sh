@@ -8,4 +8,5 @@ bash deploy/setup.sh --test
 .venv/bin/ruff format --check router classifiers queues tests
 .venv/bin/mypy --strict
 .venv/bin/lint-imports
+bash deploy/check.sh  # the image, compose and Kubernetes files, offline (docs/kubernetes.md)
 exec .venv/bin/pytest "$@"
