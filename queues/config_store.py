@@ -10,7 +10,6 @@ other silently and replicas starting together store the file only once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,9 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from router.core.errors import RouterError, TransientError
+from router.core.config_version import ConfigConflict as ConfigConflict
+from router.core.config_version import ConfigVersion
+from router.core.errors import TransientError
 
 # KEYS: seq, current, versions hash; ARGV: expected current ('' = none), record JSON
 # (with "number" filled in here), channel. Returns the new number, or -current on conflict.
@@ -34,40 +35,6 @@ redis.call('SET', KEYS[2], n)
 redis.call('PUBLISH', ARGV[3], n)
 return n
 """
-
-
-class ConfigConflict(RouterError):
-    """The version in force changed since the caller read it."""
-
-    def __init__(self, current: int) -> None:
-        self.current = current
-        super().__init__(f"the config in force is now version {current}")
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigVersion:
-    """One stored version of the routing config."""
-
-    number: int
-    version: str
-    author: str
-    at: datetime
-    source: str
-    comment: str
-    diff: tuple[str, ...]
-    document: Mapping[str, Any]
-
-    def summary(self) -> dict[str, Any]:
-        """JSON shape without the document."""
-        return {
-            "number": self.number,
-            "version": self.version,
-            "author": self.author,
-            "at": self.at.isoformat(),
-            "source": self.source,
-            "comment": self.comment,
-            "diff": list(self.diff),
-        }
 
 
 class RedisConfigStore:

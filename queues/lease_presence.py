@@ -8,15 +8,15 @@ for ``forget_ms`` are dropped by :meth:`RedisPresence.prune`.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any, Literal
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from queues.keys import Keys
 from router.core.errors import TransientError
+from router.core.leases import PresenceStatus as Status
 
-Status = Literal["online", "away", "offline"]
 STATUSES: tuple[Status, ...] = ("online", "away", "offline")
 DEFAULT_TTL_MS = 60_000
 DEFAULT_FORGET_MS = 24 * 3600 * 1000

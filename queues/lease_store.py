@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -22,54 +21,7 @@ from redis.exceptions import RedisError
 from queues import lease_scripts as lua
 from queues.keys import Keys
 from router.core.errors import TransientError
-
-Action = Literal["check", "accept", "extend", "complete", "release"]
-RefusalReason = Literal[
-    "missing", "moved", "ended", "not_yours", "state", "expired", "taken", "full", "empty", "stale"
-]
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """A lease granted (or held) on a ticket, with the stored, unmasked assignment."""
-
-    ticket_id: str
-    agent: str
-    lease_id: str
-    expires_ms: int
-    record: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Acted:
-    """A lease action done: the ticket's state after it and the lease's expiry (0 when
-    the lease ended); ``record`` and ``agent`` (the holder) only for ``check``."""
-
-    state: str
-    expires_ms: int
-    record: bytes | None = None
-    agent: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why an operation was not done. ``detail``: the pool a ticket moved to
-    (``moved``), how the caller's lease ended (``ended``), the ticket's state
-    (``state``) or the open count (``full``/``empty``)."""
-
-    reason: RefusalReason
-    detail: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    """A ticket of a pool's backlog or leases, as a supervisor's listing shows it."""
-
-    ticket_id: str
-    state: str
-    agent: str | None
-    expires_ms: int | None
-    record: bytes | None
+from router.core.leases import Acted, Action, Held, Lease, Refusal, RefusalReason
 
 
 def _text(value: Any) -> str:

@@ -16,12 +16,14 @@ from typing import Any
 import orjson
 
 from classifiers.types import ClassifierInput, Prediction
-from queues.config_store import ConfigConflict, ConfigVersion
-from queues.lease_presence import DEFAULT_FORGET_MS, DEFAULT_TTL_MS, STATUSES, Status
-from queues.lease_store import Acted, Action, Held, Lease, Refusal, RefusalReason
-from queues.redis_health import RedisHealth
+from queues.config_store import ConfigConflict
+from queues.lease_presence import DEFAULT_FORGET_MS, DEFAULT_TTL_MS, STATUSES
 from router.core.audit import AuditRecord
+from router.core.config_version import ConfigVersion
 from router.core.errors import TransientError
+from router.core.leases import Acted, Action, Held, Lease, Refusal, RefusalReason
+from router.core.leases import PresenceStatus as Status
+from router.core.store_health import RedisHealth
 from router.core.tokens import (
     LastAdminTokenError,
     Principal,

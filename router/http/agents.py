@@ -22,10 +22,10 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
-from queues.lease_store import Acted, Lease, Refusal
 from router.core.assignment import Viewer, for_pool
 from router.core.domain import AGENT_ID_RULE, valid_pool_id
 from router.core.errors import InvalidInput, TransientError
+from router.core.leases import Acted, Lease, Refusal
 from router.core.masking import masker_for
 from router.http import appkeys as K
 from router.http.agent_requests import (

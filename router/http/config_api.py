@@ -23,10 +23,10 @@ import orjson
 from aiohttp import web
 
 from classifiers.types import Prediction
-from queues.config_store import ConfigConflict
 from router.config.document import DocumentError, load_document
 from router.config.load import ConfigError, RoutingConfig, content_version, diff_configs
 from router.core.assignment import Assignment
+from router.core.config_version import ConfigConflict
 from router.core.coverage import coverage_report
 from router.core.errors import InvalidInput
 from router.core.policy_preview import RoutingChange, preview

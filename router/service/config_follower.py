@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from queues.config_store import ConfigConflict, ConfigVersion, RedisConfigStore
 from router.config.load import (
     RoutingConfig,
     content_version,
@@ -24,8 +23,10 @@ from router.config.load import (
     load_config,
     parse_config,
 )
+from router.core.config_version import ConfigConflict, ConfigVersion
 from router.core.errors import TransientError
 from router.service.current import Current
+from router.service.ports import ConfigStore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def candidate(document: Mapping[str, Any], source: str) -> RoutingConfig:
     return parse_config(doc, source=source)
 
 
-async def bootstrap(store: RedisConfigStore, path: Path) -> tuple[RoutingConfig, int]:
+async def bootstrap(store: ConfigStore, path: Path) -> tuple[RoutingConfig, int]:
     """The config to start with, and its version number.
 
     Redis holds the version in force for every replica. The file is stored as a new
@@ -97,7 +98,7 @@ class ConfigFollower:
 
     def __init__(
         self,
-        store: RedisConfigStore,
+        store: ConfigStore,
         config: Current[RoutingConfig],
         number: int,
         on_switch: OnSwitch,

@@ -19,15 +19,14 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter
 
-from queues.lease_presence import RedisPresence
-from queues.lease_store import RedisLeaseStore, Refusal
 from router.config.load import RoutingConfig
 from router.core.assignment import Assignment, MaskFn
 from router.core.errors import TransientError
+from router.core.leases import Refusal
 from router.core.masking import mask_ticket
 from router.service.current import Current
 from router.service.escalation import Move, Record, agent_move, due_step, sla_move, typed
-from router.service.ports import AssignmentPublisher
+from router.service.ports import AssignmentPublisher, LeaseStore, Presence
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ class TicketMover:
 
     def __init__(
         self,
-        store: RedisLeaseStore,
+        store: LeaseStore,
         publisher: AssignmentPublisher,
         config: Current[RoutingConfig],
         metrics: LeaseMetrics,
@@ -231,8 +230,8 @@ class LeaseSweeper:
 
     def __init__(
         self,
-        store: RedisLeaseStore,
-        presence: RedisPresence,
+        store: LeaseStore,
+        presence: Presence,
         mover: TicketMover,
         config: Current[RoutingConfig],
         metrics: LeaseMetrics,
@@ -319,8 +318,8 @@ class LeaseSweeper:
 class AgentDesk:
     """Everything the agents' endpoints use, opened once per application."""
 
-    store: RedisLeaseStore
-    presence: RedisPresence
+    store: LeaseStore
+    presence: Presence
     mover: TicketMover
     watch: BacklogWatch
     metrics: LeaseMetrics

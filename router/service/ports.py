@@ -10,17 +10,14 @@ import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from router.core.audit import AuditRecord
+from router.core.config_version import ConfigVersion
+from router.core.leases import Acted, Held, Lease, PresenceStatus, Refusal
+from router.core.leases import Action as LeaseAction
+from router.core.store_health import RedisHealth
 from router.core.tokens import Principal, Scope, TokenInfo
-
-if TYPE_CHECKING:  # value types the adapters define; no import of queues at run time
-    from queues.config_store import ConfigVersion
-    from queues.lease_presence import Status as PresenceStatus
-    from queues.lease_store import Acted, Held, Lease, Refusal
-    from queues.lease_store import Action as LeaseAction
-    from queues.redis_health import RedisHealth
 
 ClaimStatus = Literal["claimed", "takeover", "done", "busy"]
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from queues.config_store import ConfigConflict, ConfigVersion
+from queues.config_store import ConfigConflict
+from router.core.config_version import ConfigVersion
 from router.service.ports import ConfigStore
 from router.service.settings import Names
 from tests.integration.contract_backends import KINDS, Backend, backend_for

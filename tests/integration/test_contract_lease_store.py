@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from queues.lease_store import Acted, Held, Lease, Refusal
+from router.core.leases import Acted, Held, Lease, Refusal
 from router.service.ports import LeaseStore, TicketStore
 from router.service.settings import Names
 from tests.integration.contract_backends import KINDS, Backend, backend_for

@@ -13,19 +13,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from classifiers.types import Classifier
-from queues.config_store import RedisConfigStore
-from queues.lease_presence import RedisPresence
-from queues.lease_store import RedisLeaseStore
-from queues.redis_health import RedisHealth
 from router.config.load import RoutingConfig
 from router.core.masking import mask_ticket
+from router.core.store_health import RedisHealth
 from router.core.ticket_schema import ticket_from_object
 from router.core.tokens import parse_scopes
 from router.http.app import build_app
@@ -84,7 +81,7 @@ async def memory_service(fakes: Fakes, model_dir: Path) -> Service:
     metrics = Metrics()
     # The config follower and the lease wiring are typed on the Redis classes; the memory
     # stores have the same methods (the contract tests hold them to it).
-    configs = cast(RedisConfigStore, fakes.configs)
+    configs = fakes.configs
     config, number = await bootstrap(configs, EXAMPLE_CONFIG)
     current = Current(config)
     model = Current[Classifier](FixedClassifier())
@@ -96,7 +93,7 @@ async def memory_service(fakes: Fakes, model_dir: Path) -> Service:
         store=fakes.tickets, publisher=fakes.publisher, model=model, config=current,
         metrics=metrics, mask=mask_ticket, clock=lambda: NOW,
     )  # fmt: skip
-    leases = cast(RedisLeaseStore, MemoryLeaseStore(fakes.tickets))
+    leases = MemoryLeaseStore(fakes.tickets)
     lease_metrics = LeaseMetrics(metrics.registry)
 
     async def pullable(pool_id: str) -> bool:  # as the composition root's
@@ -107,7 +104,7 @@ async def memory_service(fakes: Fakes, model_dir: Path) -> Service:
 
     watch = BacklogWatch(pullable)
     mover = TicketMover(leases, fakes.publisher, current, lease_metrics, watch)
-    presence = cast(RedisPresence, MemoryPresence())
+    presence = MemoryPresence()
     return Service(
         settings=settings,
         metrics=metrics,
