@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
+from classifiers.defaults import DEFAULT_C as DEFAULT_C  # re-exported: it was defined here
 from classifiers.features import FeatureSpec, featurize
 from classifiers.linear import LinearHead, fit_temperature
 
@@ -37,7 +38,6 @@ TOPIC_SPEC = FeatureSpec(
     max_chars=0,
     normalise=True,
 )
-DEFAULT_C = 2.0
 
 Progress = Callable[[str], None]
 
@@ -74,7 +74,8 @@ def train_head(
     counts = np.bincount(y, minlength=len(classes))
     temperature = 1.0
     held_accuracy: float | None = None
-    if counts.min() >= 2 and len(texts) * calibration_share >= len(classes):
+    # np.min, not counts.min(): numpy 2.5's stubs give the method no overload without arguments.
+    if np.min(counts) >= 2 and len(texts) * calibration_share >= len(classes):
         fit_idx, cal_idx = train_test_split(
             np.arange(len(texts)), test_size=calibration_share, random_state=seed, stratify=y
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from classifiers import commands as classifier_commands
+from router import __version__
 from router.cli import simulate as simulate_commands
 from router.cli import tokens as token_commands
 from router.core.errors import SettingsError
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ticket-router",
         description="Route support tickets to in-house and outsourced agent pools, 24/7.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = sub.add_parser(
         "serve",
@@ -92,8 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell reports for a process that SIGPIPE ended (128 + 13), as ``yes | head -1`` does.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; a wrong ``ROUTER_*`` value is one line, exit 2."""
+    """Entry point of the console script; a wrong ``ROUTER_*`` value is one line, exit 2.
+
+    A reader that closes the pipe early (``ticket-router coverage | head -1``) ends the
+    command quietly with exit 141, no traceback.
+    """
+    try:
+        try:
+            return _main(argv)
+        finally:
+            # Flush here rather than at interpreter exit, where a closed pipe cannot be caught.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The Python documentation's recipe (signal module, "Note on SIGPIPE"): point
+        # stdout at devnull so that the interpreter's own last flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         logging.basicConfig(
             level=Settings.from_env().log_level.upper(),
