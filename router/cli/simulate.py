@@ -153,14 +153,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="TIER=MIN,...",
         help="mean handle time per tier, '*' for the rest (default tier1=8,tier2=20,*=10)",
     )
-    p.add_argument("--handle", choices=("exponential", "fixed"), default="exponential")
-    p.add_argument("--target-wait", type=_positive, default=20.0, metavar="MINUTES")
-    p.add_argument("--target-level", type=_share, default=0.8, metavar="SHARE")
+    p.add_argument(
+        "--handle", choices=("exponential", "fixed"), default="exponential",
+        help="handle time distribution around the mean (default exponential)",
+    )  # fmt: skip
+    p.add_argument(
+        "--target-wait", type=_positive, default=20.0, metavar="MINUTES",
+        help="service level: accepted within this wait (default 20)",
+    )  # fmt: skip
+    p.add_argument(
+        "--target-level", type=_share, default=0.8, metavar="SHARE",
+        help="the service level Erlang C staffs for (default 0.8)",
+    )  # fmt: skip
     p.add_argument(
         "--lease-expiry", type=_share, default=0.0, metavar="SHARE",
         help="share of leases agents let run out (back to the backlog); default 0",
     )  # fmt: skip
-    p.add_argument("--lease-seconds", type=_positive, default=300.0)
+    p.add_argument(
+        "--lease-seconds", type=_positive, default=300.0, metavar="SECONDS",
+        help="how long a lease that runs out lasted (default 300)",
+    )  # fmt: skip
     p.add_argument(
         "--drain-hours", type=_positive, default=168.0,
         help="how long the clock runs on after the last arrival",
