@@ -119,7 +119,8 @@ step "policy: Pod Security restricted, probes, grace period, references, labels"
 run policy "$BIN/python" deploy/check_deploy.py policy "${rendered[@]}" || true
 
 step "alert rules: metric names, promtool check rules, promtool test rules"
-if run "rules" "$BIN/python" deploy/check_deploy.py rules "$work/rules" "${rendered[@]}"; then
+run "rules" "$BIN/python" deploy/check_deploy.py rules "$work/rules" "${rendered[@]}" || true
+if [ -f "$work/rules/rules.yaml" ]; then
   cp deploy/k8s/components/monitoring/alerts.test.yaml "$work/rules/"
   if promtool=$(promtool_bin); then
     run "promtool check rules" "$promtool" check rules "$work/rules/rules.yaml" || true

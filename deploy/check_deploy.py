@@ -294,9 +294,9 @@ def cmd_policy(rendered: list[Path]) -> int:
             by_kind.setdefault(obj["kind"], {})[obj["metadata"]["name"]] = obj
         namespaces = {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"}
         if len(namespaces) != 1 or None in namespaces:
-            problems.add(path.name, f"objects in namespaces {namespaces}: want one, set")
+            problems.add(path.stem, f"objects in namespaces {namespaces}: want one, set")
         for obj in objects:
-            where = f"{path.parent.name}/{path.name} {ident(obj)}"
+            where = f"{path.stem} {ident(obj)}"
             labels = obj["metadata"].get("labels") or {}
             for label in LABELS:
                 if not labels.get(label):
@@ -314,7 +314,7 @@ def cmd_policy(rendered: list[Path]) -> int:
                         f"key {key} of secret {secret} is not in the command of docs/kubernetes.md",
                     )
         for workload, pod in pod_templates(objects):
-            where = f"{path.parent.name}/{path.name} {ident(workload)}"
+            where = f"{path.stem} {ident(workload)}"
             check_restricted(where, pod, problems)
             if pod.get("automountServiceAccountToken") is not False:
                 problems.add(where, "automountServiceAccountToken must be false")
@@ -347,7 +347,9 @@ def cmd_policy(rendered: list[Path]) -> int:
             data = (cm.get("data") or {}).get("config.yaml")
             if data is not None:
                 if data != EXAMPLE_CONFIG.read_text(encoding="utf-8"):
-                    problems.add(ident(cm), "config.yaml is not deploy/config.example.yaml")
+                    problems.add(
+                        f"{path.stem} {ident(cm)}", "config.yaml is not deploy/config.example.yaml"
+                    )
                 try:
                     load_config(EXAMPLE_CONFIG)
                 except Exception as exc:  # any refusal of the service's loader
