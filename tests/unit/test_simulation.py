@@ -378,3 +378,19 @@ def test_sla_steps_ignore_tickets_without_a_plan(example: RoutingConfig) -> None
     assert decision.escalation == ()
     assert steps.first_due(one, decision) is None
     assert steps.check("t1", {}, one.at).step is None
+
+
+def test_a_dst_week_has_167_hours_labelled_in_local_time(example: RoutingConfig) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    start, end = week_bounds(date(2026, 3, 29), berlin)  # clocks go forward that Sunday
+    settings = ReportSettings(start, end, berlin)
+    assert settings.hours == 167
+    arrivals = generate(GeneratorSpec(volume=50), start, end, seed=1)
+    out = build_report(run_week(arrivals, example, SimSettings(), start), settings)
+    labels = [row["start"] for row in out["hours"]]
+    assert len(labels) == 167 and all(len(p["hours"]) == 167 for p in out["pools"])
+    assert labels[0] == "2026-03-23T00:00:00+01:00"
+    assert labels[145:148] == [
+        "2026-03-29T01:00:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00",
+    ]  # fmt: skip
+    assert labels[-1] == "2026-03-29T23:00:00+02:00"

@@ -55,7 +55,9 @@ class ReportSettings:
     @property
     def hours(self) -> int:
         """How many hours the week has (167 or 169 across a DST change)."""
-        return round((self.end - self.start).total_seconds() / _HOUR)
+        # Timestamps, not ``end - start``: two datetimes with the same zone subtract as
+        # wall times, which would hide the DST hour.
+        return round((self.end.timestamp() - self.start.timestamp()) / _HOUR)
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
