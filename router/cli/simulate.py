@@ -78,6 +78,9 @@ def _number(accept: Callable[[float], bool], rule: str) -> Callable[[str], float
 
 _positive = _number(lambda v: 0 < v < math.inf, "must be more than 0")
 _share = _number(lambda v: 0 <= v < 1, "must be from 0 to less than 1")
+# The clock runs minute by minute through the pools' hours: four weeks at most.
+_drain = _number(lambda v: 0 <= v <= 672, "must be from 0 to 672 hours (four weeks)")
+_lease = _number(lambda v: 0 < v <= 86_400, "must be more than 0 and at most 86400")
 
 
 def _count(low: int, high: int) -> Callable[[str], int]:
@@ -170,11 +173,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="share of leases agents let run out (back to the backlog); default 0",
     )  # fmt: skip
     p.add_argument(
-        "--lease-seconds", type=_positive, default=300.0, metavar="SECONDS",
+        "--lease-seconds", type=_lease, default=300.0, metavar="SECONDS",
         help="how long a lease that runs out lasted (default 300)",
     )  # fmt: skip
     p.add_argument(
-        "--drain-hours", type=_positive, default=168.0,
+        "--drain-hours", type=_drain, default=168.0,
         help="how long the clock runs on after the last arrival",
     )  # fmt: skip
     p.add_argument("--compare", type=Path, metavar="FILE2", help="a second config to run")
@@ -280,6 +283,8 @@ def _in_week(
     day = args.week or arrivals[0].at.astimezone(zone).date()
     start, end = week_bounds(day, zone)
     kept = [a for a in arrivals if start <= a.at < end]
+    if not kept:
+        raise _Refused(f"no arrivals in the week from {start.isoformat()}")
     return kept, start, end, len(arrivals) - len(kept)
 
 

@@ -235,3 +235,19 @@ def test_labels_win_over_the_model_and_complete_labels_skip_it(tmp_path: Path) -
     )
     with pytest.raises(ValueError, match="no model"):
         predict(read, None)
+
+
+def test_a_week_without_arrivals_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trace = tmp_path / "t.jsonl"
+    trace.write_text(
+        json.dumps({"id": "x", "subject": "hi", "created_at": "2026-03-03T10:00:00Z",
+                    "labels": {"language": "en", "tier": "tier1", "category": "other"}}),
+        encoding="utf-8",
+    )  # fmt: skip
+    code, out, err = run(capsys, "simulate", "--trace", str(trace), "--week", "2030-01-01")
+    assert (code, out) == (2, "")
+    assert err == (
+        "ticket-router simulate: no arrivals in the week from 2029-12-31T00:00:00+00:00\n"
+    )
