@@ -160,26 +160,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--handle", choices=("exponential", "fixed"), default="exponential",
         help="handle time distribution around the mean (default exponential)",
     )  # fmt: skip
-    p.add_argument(
-        "--target-wait", type=_positive, default=20.0, metavar="MINUTES",
-        help="service level: accepted within this wait (default 20)",
+    numbers: tuple[tuple[str, Callable[[str], float], float, str, str], ...] = (
+        ("--target-wait", _positive, 20.0, "MINUTES",
+         "service level: accepted within this wait (default 20)"),
+        ("--target-level", _share, 0.8, "SHARE",
+         "the service level Erlang C staffs for (default 0.8)"),
+        ("--lease-expiry", _share, 0.0, "SHARE",
+         "share of leases agents let run out (back to the backlog); default 0"),
+        ("--lease-seconds", _lease, 300.0, "SECONDS",
+         "how long a lease that runs out lasted (default 300)"),
+        ("--drain-hours", _drain, 168.0, "HOURS",
+         "how long the clock runs on after the last arrival (default 168)"),
     )  # fmt: skip
-    p.add_argument(
-        "--target-level", type=_share, default=0.8, metavar="SHARE",
-        help="the service level Erlang C staffs for (default 0.8)",
-    )  # fmt: skip
-    p.add_argument(
-        "--lease-expiry", type=_share, default=0.0, metavar="SHARE",
-        help="share of leases agents let run out (back to the backlog); default 0",
-    )  # fmt: skip
-    p.add_argument(
-        "--lease-seconds", type=_lease, default=300.0, metavar="SECONDS",
-        help="how long a lease that runs out lasted (default 300)",
-    )  # fmt: skip
-    p.add_argument(
-        "--drain-hours", type=_drain, default=168.0,
-        help="how long the clock runs on after the last arrival",
-    )  # fmt: skip
+    for flag, kind, default, metavar, text in numbers:
+        p.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
     p.add_argument("--compare", type=Path, metavar="FILE2", help="a second config to run")
     p.add_argument("--model", type=Path, help="model folder for a trace without labels")
     p.add_argument(
