@@ -16,7 +16,7 @@ from typing import Any
 _LEFT = 150  # room for pool names
 _CELL = 6  # px per hour
 _ROW = 16
-_RIGHT = 190  # room for the legend
+_RIGHT = 215  # room for the legend
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _RUN_COLOURS = ("#2b6cb0", "#dd6b20")
 
