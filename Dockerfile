@@ -29,9 +29,11 @@ RUN python -m venv --without-pip /opt/venv \
 FROM deps AS model
 WORKDIR /src
 # classifiers/ imports nothing from router/ or queues/, so a change there does not
-# rebuild the model (about 15 s).
+# rebuild the model (about 15 s). The model is written owner-only (0700, 0600) by root:
+# made readable, or the service's user could not load it.
 COPY classifiers ./classifiers
-RUN PYTHONPATH=/src /opt/venv/bin/python -c "from pathlib import Path; from classifiers.build import build_default_model; build_default_model(Path('/opt/model'), progress=print)"
+RUN PYTHONPATH=/src /opt/venv/bin/python -c "from pathlib import Path; from classifiers.build import build_default_model; build_default_model(Path('/opt/model'), progress=print)" \
+ && chmod -R a+rX /opt/model
 
 FROM base AS wheel
 WORKDIR /src
