@@ -154,8 +154,11 @@ def pod_templates(objects: list[Obj]) -> Iterator[tuple[Obj, Obj]]:
             yield obj, spec["template"]["spec"]
 
 
-def check_restricted(where: str, pod: Obj, problems: Problems) -> None:
-    """The Pod Security Standard "restricted" (baseline included) on one pod spec."""
+def check_restricted(where: str, pod: Obj, problems: Problems, *, read_only: bool = True) -> None:
+    """The Pod Security Standard "restricted" (baseline included) on one pod spec.
+
+    ``read_only``: also a read-only root file system (ours; not part of the standard).
+    """
     for flag in ("hostNetwork", "hostPID", "hostIPC"):
         if pod.get(flag):
             problems.add(where, f"{flag} is not allowed")
@@ -184,7 +187,7 @@ def check_restricted(where: str, pod: Obj, problems: Problems) -> None:
         seccomp = (sc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
         if seccomp not in ("RuntimeDefault", "Localhost"):
             problems.add(at, f"seccompProfile must be RuntimeDefault or Localhost (got {seccomp})")
-        if sc.get("readOnlyRootFilesystem") is not True:
+        if read_only and sc.get("readOnlyRootFilesystem") is not True:
             problems.add(at, "readOnlyRootFilesystem must be true")
         for port in c.get("ports") or []:
             if port.get("hostPort"):
@@ -354,6 +357,23 @@ def cmd_policy(rendered: list[Path]) -> int:
                     load_config(EXAMPLE_CONFIG)
                 except Exception as exc:  # any refusal of the service's loader
                     problems.add(ident(cm), f"the service refuses the config: {exc}")
+        # The operator's pods merge this override: with it they must meet "restricted"
+        # (as the namespace enforces) in the containers the operator makes.
+        for cluster in by_kind.get("RabbitmqCluster", {}).values():
+            template = ((cluster["spec"].get("override") or {}).get("statefulSet") or {}).get(
+                "spec"
+            )
+            pod = ((template or {}).get("template") or {}).get("spec") or {}
+            names = {
+                c["name"] for c in (pod.get("initContainers") or []) + (pod.get("containers") or [])
+            }
+            if names != {"rabbitmq", "setup-container"}:
+                problems.add(
+                    ident(cluster), "override must cover containers rabbitmq and setup-container"
+                )
+            check_restricted(
+                f"{path.stem} {ident(cluster)} override", pod, problems, read_only=False
+            )
         services = by_kind.get("Service", {})
         for monitor in by_kind.get("ServiceMonitor", {}).values():
             chosen = [
