@@ -48,7 +48,7 @@ _CHUNK = re.compile(
 _GROUP_RE = re.compile(_GROUP)
 _DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))$")
 # One separator style throughout, and nothing glued on either side.
-# (First character, then the look-behind: faster, see masking_numbers.)
+# (First character, then the look-behind: faster, see router.core.pii.numbers.)
 # A shorter group after it ("... 0001 100") is a separate number, not more of the block.
 _BLOCKS = re.compile(
     r"\d(?<![\d+(./-]\d)\d{3,5}([ -])\d{4,6}(?:\1\d{4,6}){1,3}(?![\d)./-]|[ -]\d{4})"
