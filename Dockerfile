@@ -3,7 +3,7 @@
 #
 # Stages, each cached on its own:
 #   deps    the runtime dependencies (pyproject.toml's, at deploy/constraints.txt's
-#           versions) in /opt/venv: rebuilt only when one of those two files changes
+#           versions) in /opt/venv: rebuilt only when they or the constraints change
 #   model   the default model, from classifiers/ alone: rebuilt only when it changes
 #   wheel   the project's wheel, with the pinned build backend
 #   runtime the slim base + the venv + the model + the wheel; no pip, no build tools
@@ -18,12 +18,19 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONUNBUFFERED=1
 
+# pyproject.toml's runtime dependencies as a requirements file: copied into deps by its
+# content, so an edit elsewhere in pyproject.toml (a test tool, a lint rule) keeps the
+# dependency layer cached.
+FROM base AS requirements
+COPY pyproject.toml /src/
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" > /requirements.txt
+
 FROM base AS deps
 WORKDIR /src
-COPY pyproject.toml deploy/constraints.txt ./
+COPY --from=requirements /requirements.txt ./
+COPY deploy/constraints.txt ./
 # The venv gets no pip of its own: the base image's pip installs into it (--python).
 RUN python -m venv --without-pip /opt/venv \
- && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
  && pip --python /opt/venv/bin/python install --requirement requirements.txt --constraint constraints.txt
 
 FROM deps AS model
