@@ -50,7 +50,7 @@ COPY deploy/constraints.txt ./
 RUN grep -E '^(setuptools|wheel)==' constraints.txt > build-requirements.txt \
  && python -m venv /opt/build \
  && /opt/build/bin/pip install --requirement build-requirements.txt --constraint constraints.txt
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY router ./router
 COPY classifiers ./classifiers
 COPY queues ./queues

@@ -304,6 +304,9 @@ def cmd_policy(rendered: list[Path]) -> int:
             for label in LABELS:
                 if not labels.get(label):
                     problems.add(where, f"label {label} missing")
+            version = labels.get("app.kubernetes.io/version")
+            if version and obj["kind"] != "RabbitmqCluster" and version != project_version():
+                problems.add(where, f"version label {version}, the project is {project_version()}")
             if obj["kind"] == "Secret":
                 problems.add(where, "a Secret is shipped: secrets are created by a command")
             if "CHANGE-ME" in yaml.safe_dump(obj):
@@ -326,8 +329,14 @@ def cmd_policy(rendered: list[Path]) -> int:
             template_labels = workload["spec"]["template"]["metadata"]["labels"]
             for container in pod.get("containers") or []:
                 image = str(container.get("image", ""))
-                if ":" not in image.rpartition("/")[2] or image.endswith(":latest"):
+                tag = image.rpartition("/")[2].partition(":")[2]
+                if not tag or tag == "latest":
                     problems.add(where, f"image {image} needs a version tag")
+                elif (
+                    image.rpartition("/")[2].startswith("ticket-router:")
+                    and tag != project_version()
+                ):
+                    problems.add(where, f"image {image}: the project is {project_version()}")
                 check_env(f"{where} container {container['name']}", container, problems)
                 if container["name"] == "router":
                     check_router_container(where, pod, container, problems)
@@ -535,10 +544,13 @@ def cmd_repo() -> int:
         for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
         if line.startswith("!")
     ]
-    for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+    copied: set[str] = set()
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    for line in dockerfile.splitlines():
         words = line.split()
         if words[:1] == ["COPY"] and not any(w.startswith("--from") for w in words):
             for source in words[1:-1]:
+                copied.add(source)
                 if not any(source == a or source.startswith(a.rstrip("/") + "/") for a in allowed):
                     problems.add(
                         "Dockerfile",
@@ -546,7 +558,24 @@ def cmd_repo() -> int:
                     )
                 elif not (ROOT / source).exists():
                     problems.add("Dockerfile", f"COPY {source}: no such file")
-    return problems.finish(f"config copy, {len(needed)} pinned requirements, Docker build context")
+    # What building the wheel reads besides the packages: pyproject.toml names it.
+    meta = project["project"]
+    for name in [meta.get("readme"), *meta.get("license-files", [])]:
+        if isinstance(name, str) and name not in copied:
+            problems.add("Dockerfile", f"pyproject.toml needs {name} to build the wheel: COPY it")
+    arg = re.search(r"^ARG VERSION=(\S+)$", dockerfile, re.MULTILINE)
+    if not arg or arg.group(1) != project_version():
+        problems.add("Dockerfile", f"ARG VERSION must be the project's version {project_version()}")
+    return problems.finish(
+        f"config copy, {len(needed)} pinned requirements, Docker build context, version"
+    )
+
+
+def project_version() -> str:
+    """The project's one version, router/__init__.py's ``__version__``."""
+    text = (ROOT / "router" / "__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
+    return found.group(1) if found else "(none)"
 
 
 def main(argv: list[str] | None = None) -> int:
