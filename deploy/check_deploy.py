@@ -559,11 +559,11 @@ def cmd_repo() -> int:
                 elif not (ROOT / source).exists():
                     problems.add("Dockerfile", f"COPY {source}: no such file")
     # The image's model stage builds from classifiers/ alone.
-    for source in sorted((ROOT / "classifiers").rglob("*.py")):
-        text = source.read_text(encoding="utf-8")
+    for module in sorted((ROOT / "classifiers").rglob("*.py")):
+        text = module.read_text(encoding="utf-8")
         if re.search(r"^\s*(from|import)\s+(router|queues)\b", text, re.MULTILINE):
             problems.add(
-                str(source.relative_to(ROOT)),
+                str(module.relative_to(ROOT)),
                 "imports router or queues: the Dockerfile's model stage has only classifiers/",
             )
     # What building the wheel reads besides the packages: pyproject.toml names it.
