@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Set up ticket-router on a Debian 12 or 13 machine (Python 3.11+): installs RabbitMQ, Redis and
-# the Python venv when missing, starts RabbitMQ and Redis when they are not running, and
-# builds the shipped default model once. Safe to run again; it only does what is missing.
+# Set up ticket-router on a Debian 12 or 13 machine (Python 3.11+), as root or as a user
+# with sudo: installs RabbitMQ, Redis and the Python venv when missing, starts RabbitMQ
+# and Redis when they are not answering (Debian's services where there are), and builds
+# the shipped default model once. Safe to run again; it only does what is missing, and
+# never stops or restarts a server that answers.
 #
 #   deploy/setup.sh          runtime only
 #   deploy/setup.sh --test   also the test and lint tools
+#   PYTHON=python3.12 deploy/setup.sh   another interpreter for the venv (3.11 or newer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,74 +20,149 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 # The Python that makes the venv: python3 (3.11 on Debian 12, 3.13 on Debian 13).
 PY=${PYTHON:-python3}
+LOG=$(mktemp "${TMPDIR:-/tmp}/ticket-router-setup.XXXXXX")
+trap 'rm -f "$LOG"' EXIT
 
 log() { printf '==> %s\n' "$*" >&2; }
+fail() { log "$*"; exit 1; }
 
-port_open() {  # host port
-  python3 -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('$1', $2)))" 2>/dev/null
+# step LABEL COMMAND...: one line when it starts and one when it ends (with the time it
+# took); the command's own output goes to a log, shown only if it fails. A step that runs
+# longer than 10 s says so every 10 s, with the last line of its output.
+step() {
+  local label=$1 started=$SECONDS next=10 pid last
+  shift
+  log "$label"
+  "$@" >"$LOG" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $((SECONDS - started)) -ge "$next" ]; then
+      last=$(tail -n 1 "$LOG" | tr -d '\r' | cut -c1-90)
+      printf '    ... %ss%s\n' "$next" "${last:+: $last}" >&2
+      next=$((next + 10))
+    fi
+    sleep 1
+  done
+  if ! wait "$pid"; then
+    log "FAILED after $((SECONDS - started))s: $label; its last lines:"
+    tail -n 25 "$LOG" >&2
+    exit 1
+  fi
+  printf '    done in %ss\n' "$((SECONDS - started))" >&2
 }
+
+# root_ready: for a user, sudo's password asked once, in the foreground (a step's command
+# runs in the background with its output in the log, where a prompt would be lost).
+sudo_checked=""
+root_ready() {
+  if [ -n "$SUDO" ] && [ -z "$sudo_checked" ]; then
+    log "the next steps need root: sudo may ask for your password"
+    sudo -v || fail "sudo failed: run as root, or as a user who may use sudo"
+    sudo_checked=1
+  fi
+}
+as_root() { root_ready; $SUDO "$@"; }
+
+port_open() {  # host port; bash's /dev/tcp: no Python needed, and fast
+  timeout 2 bash -c ": >/dev/tcp/$1/$2" 2>/dev/null
+}
+
+# A Debian service of that name (systemd unit or init.d script)?
+has_service() {
+  [ -f "/etc/init.d/$1" ] || [ -f "/lib/systemd/system/$1.service" ] \
+    || [ -f "/usr/lib/systemd/system/$1.service" ]
+}
+
+start_service() {  # name: `service` runs systemd's unit when systemd runs, else init.d's script
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    as_root systemctl start "$1"
+  else
+    as_root service "$1" start
+  fi
+}
+
+venv_ready() { [ -x .venv/bin/python ] && [ -x .venv/bin/pip ]; }
+# Debian ships venv's ensurepip in python3.X-venv: without it `python3 -m venv` fails.
+can_make_venv() { "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; }
+venv_package() { "$PY" -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])'; }
 
 # 1. System packages (only what is missing).
 missing=()
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-"$PY" -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing Debian packages: ${missing[*]}"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+if ! command -v "$PY" >/dev/null 2>&1; then
+  missing+=(python3 python3-venv)
+elif ! venv_ready && ! can_make_venv; then
+  missing+=("$(venv_package)")
 fi
-"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-  log "ticket-router needs Python 3.11 or newer; $PY is $("$PY" --version 2>&1)"; exit 1; }
+if [ "${#missing[@]}" -gt 0 ]; then
+  root_ready
+  step "apt-get update" as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  step "installing Debian packages: ${missing[*]}" as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -o Dpkg::Use-Pty=0 "${missing[@]}"
+fi
+command -v "$PY" >/dev/null 2>&1 || fail "no $PY: set PYTHON to a Python 3.11 or newer"
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || fail "ticket-router needs Python 3.11 or newer; $PY is $("$PY" --version 2>&1)"
+# Checked again after the install: a package that did not help fails here, once, loudly
+# (rather than being installed again on every run).
+if ! venv_ready && ! can_make_venv; then
+  fail "$PY cannot create a venv: install its venv package (on Debian:" \
+    "$(venv_package))"
+fi
 
 # 2. Redis and RabbitMQ on this machine, started only if not already answering.
 # Redis keeps every claim, token and config version: it runs with the append-only file
 # (fsync every second) in a data folder that survives a restart.
 REDIS_DIR=${ROUTER_REDIS_DIR:-/var/lib/redis}
-if ! port_open 127.0.0.1 6379; then
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] \
-      && [ -f /etc/redis/redis.conf ]; then
-    log "starting Debian's redis-server service with appendonly yes"
-    $SUDO sed -i -e 's/^appendonly no/appendonly yes/' -e 's/^# *appendfsync everysec/appendfsync everysec/' \
-      /etc/redis/redis.conf
-    $SUDO systemctl restart redis-server
-  else
-    log "starting redis-server (append-only file in $REDIS_DIR)"
-    $SUDO mkdir -p "$REDIS_DIR"
-    $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes \
-      --appendfsync everysec --dir "$REDIS_DIR" --logfile "$REDIS_DIR/ticket-router-redis.log"
-  fi
+if port_open 127.0.0.1 6379; then
+  log "redis: answering on 127.0.0.1:6379"
+elif has_service redis-server && [ -f /etc/redis/redis.conf ]; then
+  log "redis: starting Debian's redis-server service with appendonly yes"
+  as_root sed -i -e 's/^appendonly no/appendonly yes/' \
+    -e 's/^# *appendfsync everysec/appendfsync everysec/' /etc/redis/redis.conf
+  start_service redis-server
+else
+  log "redis: starting redis-server (append-only file in $REDIS_DIR)"
+  as_root mkdir -p "$REDIS_DIR"
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes \
+    --appendfsync everysec --dir "$REDIS_DIR" --logfile "$REDIS_DIR/ticket-router-redis.log"
 fi
-if ! port_open 127.0.0.1 5672; then
-  log "starting rabbitmq-server"
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    $SUDO systemctl start rabbitmq-server
-  else
-    $SUDO rabbitmq-server -detached
-  fi
+if port_open 127.0.0.1 5672; then
+  log "rabbitmq: answering on 127.0.0.1:5672"
+elif has_service rabbitmq-server; then
+  log "rabbitmq: starting Debian's rabbitmq-server service"
+  start_service rabbitmq-server
+else
+  log "rabbitmq: starting rabbitmq-server -detached"
+  as_root rabbitmq-server -detached
 fi
-for _ in $(seq 1 120); do
-  port_open 127.0.0.1 5672 && port_open 127.0.0.1 6379 && break
+waited=0
+until port_open 127.0.0.1 5672 && port_open 127.0.0.1 6379; do
+  [ "$waited" -ge 120 ] && break
+  [ $((waited % 10)) -eq 9 ] && log "waiting for RabbitMQ and Redis to answer (${waited}s)"
   sleep 1
+  waited=$((waited + 1))
 done
-port_open 127.0.0.1 6379 || { log "redis did not start"; exit 1; }
-port_open 127.0.0.1 5672 || { log "rabbitmq did not start"; exit 1; }
+port_open 127.0.0.1 6379 || fail "redis did not start"
+port_open 127.0.0.1 5672 || fail "rabbitmq did not start"
 if [ "$(redis-cli -p 6379 config get appendonly 2>/dev/null | tail -n 1)" = "no" ]; then
   log "WARNING: the Redis on 127.0.0.1:6379 runs without its append-only file: a restart of it"
   log "         loses every claim, token and config version (the service warns about it too)"
 fi
 
 # 3. Python environment.
-if [ ! -x .venv/bin/python ]; then
-  log "creating .venv"
-  "$PY" -m venv .venv
+if ! venv_ready; then
+  step "creating .venv with $("$PY" --version 2>&1)" "$PY" -m venv .venv
 fi
 stamp=".venv/.installed${extras}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  log "installing ticket-router${extras} into .venv"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".${extras}"
+  step "upgrading pip in .venv" .venv/bin/pip install --progress-bar off --upgrade pip
+  step "installing ticket-router${extras} and its dependencies into .venv" \
+    .venv/bin/pip install --progress-bar off -e ".${extras}"
   touch "$stamp"
+else
+  log "python: .venv is up to date with pyproject.toml"
 fi
 
 # 4. The shipped default model, built from the repo's synthetic ticket generator; built
