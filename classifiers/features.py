@@ -13,9 +13,19 @@ Feature kinds (identical at training and at prediction time):
   (``" ab"``, ``"abc"``, ``"bc "``), of the orders in ``char_orders``;
 * whole words, and optionally word bigrams;
 
-hashed into ``2**bits`` buckets. Rows are scaled by ``1 / sqrt(number of
-n-grams)`` when ``normalise`` (linear models), else hold counts (Naive Bayes).
-``max_chars`` keeps only n-grams starting in a document's first characters.
+hashed into ``2**bits`` buckets. ``max_chars`` keeps only n-grams starting
+in a document's first characters.
+
+Values. By default every occurrence is its own entry (duplicates unsummed):
+rows hold counts (Naive Bayes), or, when ``normalise``, are scaled by
+``1 / sqrt(number of n-grams)`` (the linear heads of format 2). With
+``sublinear_tf`` a feature occurring ``n`` times in a text is one entry worth
+``1 + ln(n)`` (TF-IDF's sublinear term frequency), and ``normalise`` scales
+rows to unit Euclidean length. With ``idf`` rows are left unnormalised: the
+head multiplies each bucket by the weight it learned at training (inverse
+document frequency) and normalises after that (:mod:`classifiers.linear`).
+Counting happens per feature kind, so a word and a 3-gram that share a bucket
+stay two entries in both training and prediction.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ WORDS = 0
 BIGRAMS = -1
 
 Ints = npt.NDArray[np.int32]
+Keys = npt.NDArray[np.signedinteger[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +72,18 @@ class FeatureSpec:
     bits: int = 18
     max_chars: int = 0
     normalise: bool = True
+    sublinear_tf: bool = False
+    idf: bool = False
 
     @property
     def n_features(self) -> int:
         """The width of the feature matrix."""
         return 1 << self.bits
+
+    @property
+    def counted(self) -> bool:
+        """Whether duplicates are counted into one entry per feature and row."""
+        return self.sublinear_tf or self.idf
 
     @property
     def kinds(self) -> tuple[int, ...]:
@@ -90,6 +108,9 @@ class FeatureSpec:
             bits=int(data["bits"]),
             max_chars=int(data["max_chars"]),
             normalise=bool(data["normalise"]),
+            # Absent from format-2 manifests, whose heads read plain occurrences.
+            sublinear_tf=bool(data.get("sublinear_tf", False)),
+            idf=bool(data.get("idf", False)),
         )
 
 
@@ -108,7 +129,8 @@ def featurize(
     """The hashed feature matrix of ``texts``: one row per text, ``2**bits`` columns.
 
     ``normalise`` overrides ``spec.normalise``. Duplicate columns within a row
-    are left unsummed: products with a weight matrix do not need it.
+    are left unsummed (a counted spec has one per feature kind at most):
+    products with a weight matrix do not need it.
     """
     return featurize_many(texts, [spec], normalise=normalise)[0]
 
@@ -129,10 +151,100 @@ def featurize_many(
         kinds = sorted({k for i in members for k in specs[i].kinds}, reverse=True)
         cut = {k for i in members if specs[i].max_chars > 0 for k in specs[i].kinds}
         found = _occurrences(batch, digits, bits, kinds, cut)
+        # Counted specs that cut alike share one sort of their features.
+        counted: dict[int, list[int]] = {}
         for i in members:
             scale = specs[i].normalise if normalise is None else normalise
-            out[i] = _matrix(found, specs[i], batch.n_docs, scale)
+            if specs[i].counted:
+                counted.setdefault(specs[i].max_chars, []).append(i)
+            else:
+                out[i] = _matrix(found, specs[i], batch.n_docs, scale)
+        for max_chars, same in counted.items():
+            union = tuple(sorted({k for i in same for k in specs[i].kinds}, reverse=True))
+            entries = _Counted.of(found, union, max_chars, batch.n_docs, bits)
+            for i in same:
+                scale = specs[i].normalise if normalise is None else normalise
+                out[i] = entries.matrix(specs[i], scale and not specs[i].idf)
     return [out[i] for i in range(len(specs))]
+
+
+# 1 + ln(n) for n < 256 (the entry for 0 is never read).
+_SUBLINEAR = (1.0 + np.log(np.arange(256).clip(1))).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """Distinct (document, kind, bucket) entries of a batch, sorted, with counts.
+
+    One sort of ``doc | kind | bucket`` keys (int32 when they fit, as for a
+    batch of 256) groups the duplicates and orders the rows at once.
+    """
+
+    key: Keys
+    counts: npt.NDArray[np.intp]
+    kinds: tuple[int, ...]
+    n_docs: int
+    bits: int
+    tag_bits: int
+
+    @classmethod
+    def of(
+        cls,
+        found: dict[int, _Found],
+        kinds: tuple[int, ...],
+        max_chars: int,
+        n_docs: int,
+        bits: int,
+    ) -> _Counted:
+        """Count the occurrences of ``kinds`` (starting before ``max_chars``, if set)."""
+        tag_bits = (len(kinds) - 1).bit_length()
+        doc_shift = bits + tag_bits
+        wide = doc_shift + max(n_docs - 1, 0).bit_length() > 31
+        dtype: type[np.signedinteger[Any]] = np.int64 if wide else np.int32
+        docs: list[Keys] = [np.zeros(0, dtype)]
+        tagged: list[Keys] = [np.zeros(0, dtype)]
+        for tag, kind in enumerate(kinds):
+            part = found[kind]
+            doc, bucket = part.doc, part.bucket
+            if max_chars > 0 and part.offset is not None:
+                keep = part.offset < max_chars
+                doc, bucket = doc[keep], bucket[keep]
+            docs.append(doc)
+            tagged.append(bucket | (tag << bits) if tag else bucket)
+        key: Keys = np.concatenate(docs, dtype=dtype)
+        key <<= doc_shift
+        key |= np.concatenate(tagged, dtype=dtype)
+        key.sort()
+        first = np.ones(key.size, dtype=bool)
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        counts = np.diff(starts, append=key.size)
+        return cls(key[starts], counts, kinds, n_docs, bits, tag_bits)
+
+    def matrix(self, spec: FeatureSpec, normalise: bool) -> sparse.csr_matrix:
+        """The CSR matrix of ``spec``'s kinds (a subset of the counted ones)."""
+        key, counts = self.key, self.counts
+        if set(spec.kinds) != set(self.kinds):
+            wanted = np.zeros(1 << self.tag_bits, dtype=bool)
+            wanted[[self.kinds.index(k) for k in spec.kinds]] = True
+            keep = wanted[(key >> self.bits) & ((1 << self.tag_bits) - 1)]
+            key, counts = key[keep], counts[keep]
+        if not spec.sublinear_tf:
+            data = counts.astype(np.float32)
+        elif counts.size and np.max(counts) < _SUBLINEAR.size:
+            # A table: np.log is the slowest step here, and counts are small.
+            data = _SUBLINEAR[counts]
+        else:
+            data = (np.log(counts) + 1.0).astype(np.float32)
+        doc_shift = self.bits + self.tag_bits
+        bounds = np.arange(self.n_docs + 1, dtype=key.dtype) << doc_shift
+        indptr = np.searchsorted(key, bounds).astype(np.int32)
+        if normalise:
+            doc = (key >> doc_shift).astype(np.intp)
+            norm = np.sqrt(np.bincount(doc, data * data, minlength=self.n_docs))
+            data /= np.maximum(norm, 1e-12).astype(np.float32)[doc]
+        bucket = (key & ((1 << self.bits) - 1)).astype(np.int32)
+        return sparse.csr_matrix((data, bucket, indptr), shape=(self.n_docs, spec.n_features))
 
 
 def _matrix(

@@ -4,12 +4,18 @@ Prediction is one sparse-times-dense product: ``X @ W + b`` then a softmax of th
 scores divided by a fitted temperature. Only the hash buckets seen in training
 get a weight row (``rows`` maps a bucket to its row, 0 meaning "never seen",
 whose weights are zero), so a model for 150 classes stays small.
+
+A head may carry a per-row ``scale`` learned at training (IDF weights, 0 for
+buckets too rare to keep): its input is then ``x * scale`` divided by that
+row's Euclidean length (:func:`scaled_rows`). The scale is folded into the
+weights once, so prediction adds only the row lengths: ``(X @ (scale * W)) /
+|X * scale| + b`` equals the product of the scaled, normalised rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +34,18 @@ class LinearHead:
     weights: FloatArray
     intercept: FloatArray
     temperature: float = 1.0
+    scale: FloatArray | None = None
+    # scale[:, None] * weights and scale**2, computed once (see the module docstring).
+    folded: FloatArray = field(init=False, repr=False, compare=False)
+    squared_scale: FloatArray | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.scale is None:
+            object.__setattr__(self, "folded", self.weights)
+            object.__setattr__(self, "squared_scale", None)
+        else:
+            object.__setattr__(self, "folded", self.weights * self.scale[:, None])
+            object.__setattr__(self, "squared_scale", self.scale * self.scale)
 
     @classmethod
     def from_dense(
@@ -51,18 +69,28 @@ class LinearHead:
         coef: npt.NDArray[np.floating],
         intercept: npt.NDArray[np.floating],
         temperature: float = 1.0,
+        scale: npt.NDArray[np.floating] | None = None,
     ) -> LinearHead:
-        """Build from weights ``coef[j]`` of the buckets ``used[j]`` (all others zero)."""
+        """Build from weights ``coef[j]`` of the buckets ``used[j]`` (all others zero).
+
+        ``scale[j]``, if given, is bucket ``used[j]``'s learned weight (every
+        other bucket's is 0: it is ignored, also in the row length).
+        """
         rows = np.zeros(n_features, dtype=np.int32)
         rows[used] = np.arange(1, used.size + 1, dtype=np.int32)
         weights = np.zeros((used.size + 1, coef.shape[1]), dtype=np.float32)
         weights[1:] = coef
+        row_scale = None
+        if scale is not None:
+            row_scale = np.zeros(used.size + 1, dtype=np.float32)
+            row_scale[1:] = scale
         return cls(
             classes=tuple(classes),
             rows=rows,
             weights=weights,
             intercept=np.asarray(intercept, dtype=np.float32).reshape(-1),
             temperature=float(temperature),
+            scale=row_scale,
         )
 
     @property
@@ -72,7 +100,8 @@ class LinearHead:
 
     def scores(self, features: sparse.csr_matrix) -> FloatArray:
         """Raw linear scores, shape ``(n_rows, n_classes)``."""
-        return _product(features, self.rows, self.weights, self.intercept)
+        groups = [] if self.squared_scale is None else [(self.squared_scale, slice(None))]
+        return _product(features, self.rows, self.folded, self.intercept, groups)
 
     def proba(self, features: sparse.csr_matrix) -> FloatArray:
         """Calibrated class probabilities, shape ``(n_rows, n_classes)``."""
@@ -84,7 +113,34 @@ class LinearHead:
 
     def arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         """The arrays to store (classes go in the manifest)."""
-        return {"rows": self.rows, "weights": self.weights, "intercept": self.intercept}
+        out: dict[str, npt.NDArray[np.generic]] = {
+            "rows": self.rows,
+            "weights": self.weights,
+            "intercept": self.intercept,
+        }
+        if self.scale is not None:
+            out["scale"] = self.scale
+        return out
+
+
+def scaled_rows(features: sparse.csr_matrix, scale: FloatArray) -> sparse.csr_matrix:
+    """``features`` with column ``j`` times ``scale[j]``, each row then of unit length.
+
+    The length counts every stored entry on its own, as prediction does
+    (duplicate columns are summed only afterwards); a row with nothing left
+    stays zero. Training feeds the learner exactly these rows.
+    """
+    data = (features.data * scale[features.indices]).astype(np.float32)
+    squares = sparse.csr_matrix((data * data, features.indices, features.indptr), features.shape)
+    row_ids = np.repeat(np.arange(features.shape[0]), np.diff(features.indptr))
+    data /= _lengths(np.asarray(squares.sum(axis=1)).ravel())[row_ids]
+    return sparse.csr_matrix((data, features.indices, features.indptr), shape=features.shape)
+
+
+def _lengths(squares: npt.NDArray[np.floating]) -> FloatArray:
+    """Square roots of the rows' squared lengths; 1 for an empty row (nothing to divide)."""
+    out: FloatArray = np.sqrt(np.where(squares > 0.0, squares, 1.0)).astype(np.float32)
+    return out
 
 
 def softmax(scores: FloatArray) -> FloatArray:
@@ -130,11 +186,16 @@ class StackedHeads:
             raise ValueError("stacked heads must read features of one width")
         self.heads = tuple(heads)
         self.slices: list[slice] = []
+        # (squared scale in this object's rows, columns it normalises); equal
+        # scales (heads trained on the same data) are one array, measured once.
+        self.scaled: list[tuple[FloatArray, slice]] = []
         if len(heads) == 1:
             # Nothing to stack: share the head's arrays instead of copying them.
-            self.rows, self.weights = heads[0].rows, heads[0].weights
+            self.rows, self.weights = heads[0].rows, heads[0].folded
             self.intercept = heads[0].intercept
             self.slices.append(slice(0, len(heads[0].classes)))
+            if heads[0].squared_scale is not None:
+                self.scaled.append((heads[0].squared_scale, self.slices[0]))
             return
         n_features = heads[0].n_features
         used = np.flatnonzero(np.any(np.stack([h.rows for h in heads]) > 0, axis=0))
@@ -146,16 +207,21 @@ class StackedHeads:
         for head, width in zip(heads, widths, strict=True):
             cols = slice(start, start + width)
             mine = used[head.rows[used] > 0]
-            self.weights[self.rows[mine], cols] = head.weights[head.rows[mine]]
+            self.weights[self.rows[mine], cols] = head.folded[head.rows[mine]]
             self.slices.append(cols)
             start += width
+            if head.squared_scale is not None:
+                squared = np.zeros(used.size + 1, dtype=np.float32)
+                squared[self.rows[mine]] = head.squared_scale[head.rows[mine]]
+                same = [s for s, _ in self.scaled if np.array_equal(s, squared)]
+                self.scaled.append((same[0] if same else squared, cols))
         self.intercept = np.concatenate([h.intercept for h in heads]).astype(np.float32)
 
     def predict(
         self, features: sparse.csr_matrix, bias: FloatArray | None = None
     ) -> list[tuple[IntArray, FloatArray]]:
         """Per head, as :meth:`LinearHead.predict`; ``bias`` is added to the raw scores."""
-        scores = _product(features, self.rows, self.weights, self.intercept)
+        scores = _product(features, self.rows, self.weights, self.intercept, self.scaled)
         if bias is not None:
             scores += bias
         return [
@@ -169,13 +235,26 @@ def _product(
     rows: npt.NDArray[np.int32],
     weights: FloatArray,
     intercept: FloatArray,
+    scaled: Sequence[tuple[FloatArray, slice]] = (),
 ) -> FloatArray:
-    """``features @ W + b`` where bucket ``j`` has weights ``weights[rows[j]]``."""
-    compact = sparse.csr_matrix(
-        (features.data, rows[features.indices], features.indptr),
-        shape=(features.shape[0], weights.shape[0]),
-    )
+    """``features @ W + b`` where bucket ``j`` has weights ``weights[rows[j]]``.
+
+    The columns of each ``(squared, cols)`` in ``scaled`` are divided by the
+    length of the rows scaled by ``sqrt(squared)`` (indexed like ``weights``)
+    before the intercept is added; their weights are expected folded already.
+    """
+    at = rows[features.indices]
+    shape = (features.shape[0], weights.shape[0])
+    compact = sparse.csr_matrix((features.data, at, features.indptr), shape=shape)
     out: FloatArray = np.asarray(compact @ weights, dtype=np.float32)
+    if scaled:
+        # Squared lengths as one more sparse product: sum_j (x_j s_j)^2 = x^2 @ s^2.
+        squares = sparse.csr_matrix((features.data * features.data, at, features.indptr), shape)
+        lengths: dict[int, FloatArray] = {}
+        for squared, cols in scaled:
+            if id(squared) not in lengths:
+                lengths[id(squared)] = _lengths(np.asarray(squares @ squared))
+            out[:, cols] /= lengths[id(squared)][:, None]
     out += intercept
     return out
 

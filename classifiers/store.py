@@ -3,8 +3,9 @@
 A model folder holds one ``<task>.npz`` per head (loaded with
 ``allow_pickle=False``, so a file can hold numbers only, never code) and
 ``manifest.json`` describing every head: classes, feature spec, temperature,
-SHA-256 of its array file, training data hash, metrics and date, plus the
-library versions that wrote it. Files are written to a temporary name and
+SHA-256 of its array file, training data hash, metrics, the model selection
+(grid, cross-validated figures, choice) and date, plus the library versions
+that wrote it. Files are written to a temporary name and
 renamed, so a reader never sees half a model.
 """
 
@@ -30,7 +31,11 @@ from classifiers.linear import LinearHead
 MANIFEST = "manifest.json"
 FORMAT = "ticket-router-model"
 # 2: n-gram hashing without per-order salts, shared feature pass.
-FORMAT_VERSION = 2
+# 3: specs may count features (sublinear TF) and heads carry learned bucket
+#    weights (IDF, the optional "scale" array). Format 2 folders still load:
+#    their specs lack the new settings, which default to off.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "wordfreq", "faker")
 
 
@@ -77,10 +82,11 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
         raise ModelError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path} is not a ticket-router model manifest")
-    if data.get("format_version") != FORMAT_VERSION:
+    if data.get("format_version") not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise ModelError(
             f"{path} has format version {data.get('format_version')!r}; "
-            f"this version reads {FORMAT_VERSION}: rebuild or retrain the model"
+            f"this version reads {readable}: rebuild or retrain the model"
         )
     if not isinstance(data.get("heads"), dict):
         raise ModelError(f"{path} lists no heads")
@@ -158,10 +164,12 @@ def load_head(model_dir: Path, manifest: dict[str, Any], task: str) -> StoredHea
             rows = arrays["rows"]
             weights = arrays["weights"]
             intercept = arrays["intercept"]
+            scale = arrays["scale"] if "scale" in arrays.files else None
     except (OSError, KeyError, ValueError, EOFError) as exc:
         raise ModelError(f"{path} cannot be read: {exc}") from exc
     _check_shapes(path, spec, classes, rows, weights, intercept, temperature)
-    head = LinearHead(classes, rows, weights, intercept, temperature)
+    _check_scale(path, spec, weights, scale)
+    head = LinearHead(classes, rows, weights, intercept, temperature, scale)
     return StoredHead(task=task, spec=spec, head=head, info=info)
 
 
@@ -191,6 +199,28 @@ def _check_shapes(
         problems.append(f"{k} classes, temperature {temperature}")
     if problems:
         raise ModelError(f"{path} is inconsistent: " + "; ".join(problems))
+
+
+def _check_scale(
+    path: Path,
+    spec: FeatureSpec,
+    weights: np.ndarray[Any, Any],
+    scale: np.ndarray[Any, Any] | None,
+) -> None:
+    """A spec with ``idf`` needs one finite, non-negative weight per weight row; others none."""
+    if scale is None:
+        if spec.idf:
+            raise ModelError(f"{path} is inconsistent: its spec learns bucket weights, none stored")
+        return
+    if not spec.idf:
+        raise ModelError(f"{path} is inconsistent: bucket weights stored for a spec without idf")
+    if scale.dtype != np.float32 or scale.shape != (weights.shape[0],):
+        raise ModelError(
+            f"{path} is inconsistent: scale {scale.dtype}{scale.shape} "
+            f"for {weights.shape[0]} weight rows"
+        )
+    if not (np.all(np.isfinite(scale)) and np.all(scale >= 0)):
+        raise ModelError(f"{path} is inconsistent: bucket weights are not finite and >= 0")
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:
