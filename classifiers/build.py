@@ -108,7 +108,7 @@ def train_into(
     data_sha256: str,
     data_name: str,
     base: Path | None,
-    c: float,
+    c: float | None,
     seed: int,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
@@ -116,7 +116,8 @@ def train_into(
 
     A new folder starts as a copy of ``base``'s heads (usually the default
     model), so training only ``tier`` and ``category`` on a helpdesk export
-    still gives a complete model with the language head.
+    still gives a complete model with the language head. ``c=None`` lets
+    cross-validation choose ``C`` too (see :func:`classifiers.training.train_head`).
     """
     out = Path(out)
     if (out / "manifest.json").exists():
