@@ -19,11 +19,7 @@ from typing import Protocol, TypeVar
 import aio_pika
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from classifiers.model import load_model
 from classifiers.paths import default_model_dir
@@ -35,6 +31,7 @@ from queues.keys import Keys
 from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore
 from queues.publisher import AmqpPublisher
+from queues.redis_client import redis_client
 from queues.redis_health import RedisHealthCheck
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
@@ -185,21 +182,8 @@ async def open_service(
 @asynccontextmanager
 async def open_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     """A Redis client with a retrying connection pool (connects on first use)."""
-    # A blocking pool: a burst waits for a free connection instead of failing.
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=64,
-        timeout=10,
-        socket_timeout=5,
-        socket_connect_timeout=5,
-        health_check_interval=15,
-        # A pooled connection that went stale when Redis restarted fails once and is
-        # replaced: retry on a fresh one instead of failing the batch (every command
-        # the service sends is safe to repeat; the Lua scripts check their owner).
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError],
-    )
-    client = aioredis.Redis(connection_pool=pool)
+    # One server, or the primary a redis+sentinel:// URL names (queues.redis_client).
+    client = redis_client(settings.redis_url)
     try:
         yield client
     finally:

@@ -174,8 +174,10 @@ class _Env(BaseSettings):
     amqp_url: Annotated[str, _url("amqp", "amqps")] | None = Field(
         None, alias="ROUTER_AMQP_URL", description="an amqp:// or amqps:// URL"
     )
-    redis_url: Annotated[str, _url("redis", "rediss", "unix")] | None = Field(
-        None, alias="ROUTER_REDIS_URL", description="a redis://, rediss:// or unix:// URL"
+    redis_url: Annotated[str, _url("redis", "rediss", "unix", "redis+sentinel")] | None = Field(
+        None,
+        alias="ROUTER_REDIS_URL",
+        description="a redis://, rediss://, unix:// or redis+sentinel:// URL",
     )
     http_host: str | None = Field(None, alias="ROUTER_HTTP_HOST")
     http_port: int | None = Field(

@@ -12,8 +12,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import orjson
+import redis
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 
 from queues.keys import Keys
@@ -114,21 +116,40 @@ async def wait_until(
         await asyncio.sleep(poll)
 
 
+class RedisLike(Protocol):
+    """What a scenario needs of its Redis: the service's URL and a client for counting."""
+
+    url: str
+
+    def client(self) -> redis.Redis:
+        """A synchronous client of the server holding the data now."""
+        ...
+
+
 class Flow:
     """Routers, platform and pool collector of one scenario, on the suite's servers."""
 
     def __init__(
-        self, rabbit: RabbitNode, redis: RedisServer, model_dir: Path, tmp: Path, suffix: str
+        self,
+        rabbit: RabbitNode,
+        redis: RedisServer,
+        model_dir: Path,
+        tmp: Path,
+        suffix: str,
+        *,
+        store: RedisLike | None = None,
     ) -> None:
         self.rabbit = rabbit
         self.redis = redis
+        # Where the service's data lives: the Redis server, or a Sentinel group's primary.
+        self.store: RedisLike = store or redis
         self.tmp = tmp
         self.names = Names.with_suffix(suffix)
         self.keys = Keys(self.names.redis_prefix)
         self.env = {
             **os.environ,
             "ROUTER_AMQP_URL": rabbit.url,
-            "ROUTER_REDIS_URL": redis.url,
+            "ROUTER_REDIS_URL": self.store.url,
             "ROUTER_NAME_SUFFIX": suffix,
             "ROUTER_MODEL_DIR": str(model_dir),
             "ROUTER_CONFIG": str(EXAMPLE_CONFIG),
@@ -189,7 +210,7 @@ class Flow:
 
     def claimed(self, ids: Sequence[str]) -> list[str]:
         """The ids Redis has claimed (a replica is routing them) but not yet assigned."""
-        client = self.redis.client()
+        client = self.store.client()
         try:
             pipe = client.pipeline(transaction=False)
             for tid in ids:
@@ -322,7 +343,7 @@ class Flow:
         return figures
 
     def _redis_counts(self, ids: Sequence[str], on_pools: AbstractSet[str]) -> tuple[int, int]:
-        client = self.redis.client()
+        client = self.store.client()
         try:
             pipe = client.pipeline(transaction=False)
             for tid in ids:

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -241,9 +241,10 @@ class RabbitNode:
 class RedisServer:
     """One ``redis-server`` on a free port with its own data folder."""
 
-    def __init__(self, base: Path, *, persistent: bool) -> None:
+    def __init__(self, base: Path, *, persistent: bool, replica_of: int | None = None) -> None:
         self.base = base
         self.persistent = persistent
+        self.replica_of = replica_of
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -260,6 +261,7 @@ class RedisServer:
                 *("--dir", str(self.base), "--save", ""),
                 *(aof if self.persistent else ["--appendonly", "no"]),
                 *("--logfile", str(self.base / "redis.log")),
+                *(["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -325,3 +327,114 @@ class RedisServer:
             self._proc.kill()
             self._proc.wait(10)
         self._proc = None
+
+
+SENTINEL_SERVICE = "routerprimary"
+
+
+def _sentinel_command(sentinel: redis.Redis, command: str) -> Any:
+    """``SENTINEL <command> <service>`` (redis-py types execute_command loosely)."""
+    return sentinel.execute_command("SENTINEL", command, SENTINEL_SERVICE)  # type: ignore[no-untyped-call]
+
+
+class SentinelGroup:
+    """A primary, a replica of it and one Sentinel watching them, on free ports: the
+    service reaches the primary through ``url`` (``redis+sentinel://``)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.primary = RedisServer(base / "a", persistent=True)
+        self.replica = RedisServer(base / "b", persistent=True, replica_of=self.primary.port)
+        self.sentinel_port = free_port()
+        self.url = f"redis+sentinel://127.0.0.1:{self.sentinel_port}/{SENTINEL_SERVICE}/0"
+        self._sentinel: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> float:
+        """Start the three; seconds until the Sentinel sees the primary and its replica."""
+        began = time.monotonic()
+        self.primary.start()
+        self.replica.start()
+        conf = self.base / "sentinel.conf"  # Sentinel rewrites its file: one of its own
+        conf.write_text(
+            f"port {self.sentinel_port}\nbind 127.0.0.1\ndir {self.base}\n"
+            f"logfile {self.base / 'sentinel.log'}\n"
+            f"sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {self.primary.port} 1\n"
+            f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 2000\n"
+            f"sentinel failover-timeout {SENTINEL_SERVICE} 10000\n"
+        )
+        self._sentinel = subprocess.Popen(
+            ["redis-server", str(conf), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        sentinel = self.sentinel_client()
+        try:
+            while True:
+                if self._sentinel.poll() is not None:
+                    raise RuntimeError(f"redis-sentinel exited ({self.base / 'sentinel.log'})")
+                with contextlib.suppress(redis.RedisError):
+                    replicas = _sentinel_command(sentinel, "REPLICAS")
+                    if self._link_up() and replicas:
+                        return time.monotonic() - began
+                if time.monotonic() > began + timeout:
+                    raise RuntimeError(f"sentinel group not up after {timeout}s")
+                time.sleep(0.1)
+        finally:
+            sentinel.close()
+
+    def _link_up(self) -> bool:
+        info = self.replica.client().info("replication")
+        return bool(info.get("master_link_status") == "up")
+
+    def sentinel_client(self) -> redis.Redis:
+        """A client of the Sentinel itself."""
+        return redis.Redis(port=self.sentinel_port, socket_timeout=2, decode_responses=True)
+
+    def primary_port(self) -> int:
+        """The port of the server the Sentinel names primary now."""
+        sentinel = self.sentinel_client()
+        try:
+            _, port = _sentinel_command(sentinel, "GET-MASTER-ADDR-BY-NAME")
+            return int(port)
+        finally:
+            sentinel.close()
+
+    def client(self) -> redis.Redis:
+        """A synchronous client of the current primary (set-up and result collection)."""
+        return redis.Redis(port=self.primary_port(), socket_timeout=5)
+
+    def ensure_up(self) -> None:
+        """Running (started on first use)."""
+        if self._sentinel is None:
+            self.start()
+
+    def failover(self, timeout: float = 30.0) -> float:
+        """``SENTINEL FAILOVER``: the replica becomes the primary; seconds until it
+        answers as one (and the old primary follows it)."""
+        began = time.monotonic()
+        old = self.primary_port()
+        sentinel = self.sentinel_client()
+        try:
+            _sentinel_command(sentinel, "FAILOVER")
+        finally:
+            sentinel.close()
+        while True:
+            with contextlib.suppress(redis.RedisError):
+                port = self.primary_port()
+                if port != old and self.client().info("replication").get("role") == "master":
+                    return time.monotonic() - began
+            if time.monotonic() > began + timeout:
+                raise RuntimeError(f"no failover within {timeout}s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the Sentinel and both servers by PID."""
+        if self._sentinel is not None:
+            self._sentinel.terminate()
+            if not _wait_exit(self._sentinel, 10):
+                self._sentinel.kill()
+                self._sentinel.wait(10)
+            self._sentinel = None
+        self.replica.stop()
+        self.primary.stop()

@@ -37,6 +37,12 @@ GOOD: list[tuple[str, str, str, Any]] = [
     ("ROUTER_AMQP_URL", "amqp://mq", "amqp_url", "amqp://mq"),
     ("ROUTER_REDIS_URL", "rediss://r.example:6380/1", "redis_url", "rediss://r.example:6380/1"),
     ("ROUTER_REDIS_URL", "unix:///run/redis.sock", "redis_url", "unix:///run/redis.sock"),
+    (
+        "ROUTER_REDIS_URL",
+        "redis+sentinel://s1:26379,s2:26379/mymaster/0",
+        "redis_url",
+        "redis+sentinel://s1:26379,s2:26379/mymaster/0",
+    ),
     ("ROUTER_REDIS_URL", "redis://r:6379/0", "redis_url", "redis://r:6379/0"),
     ("ROUTER_HTTP_HOST", "127.0.0.1", "http_host", "127.0.0.1"),
     ("ROUTER_HTTP_PORT", "1", "http_port", 1),
@@ -78,8 +84,8 @@ GOOD: list[tuple[str, str, str, Any]] = [
 BAD: list[tuple[str, str, str]] = [
     ("ROUTER_AMQP_URL", "http://mq:5672/", "must be an amqp:// or amqps:// URL"),
     ("ROUTER_AMQP_URL", "guest@mq:5672", "must be an amqp:// or amqps:// URL"),
-    ("ROUTER_REDIS_URL", "http://r:6379/0", "must be a redis://, rediss:// or unix:// URL"),
-    ("ROUTER_REDIS_URL", "r:6379", "must be a redis://, rediss:// or unix:// URL"),
+    ("ROUTER_REDIS_URL", "http://r:6379/0", "must be a redis://, rediss://, unix:// or redis+sentinel:// URL"),
+    ("ROUTER_REDIS_URL", "r:6379", "must be a redis://, rediss://, unix:// or redis+sentinel:// URL"),
     ("ROUTER_HTTP_PORT", "0", f"{PORT} (got '0')"),
     ("ROUTER_HTTP_PORT", "65536", f"{PORT} (got '65536')"),
     ("ROUTER_HTTP_PORT", "http", f"{PORT} (got 'http')"),
