@@ -651,3 +651,65 @@ class FixedClassifier:
             Prediction("en", 0.99, "tier1", 0.9, "billing", 0.9, "UTC", "none", self.version)
             for _ in items
         ]
+
+
+@dataclass
+class MemoryKpiStore:
+    """KpiStore semantics in dicts (no expiry): minute, hour and day buckets, idempotent
+    writes by id, and the longest waits read from a memory ticket store's backlogs."""
+
+    tickets: MemoryTicketStore | None = None
+    minutes: dict[int, dict[str, int]] = field(default_factory=dict)
+    hours: dict[int, dict[str, int]] = field(default_factory=dict)
+    days: dict[int, dict[str, int]] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
+    fail_next: int = 0
+    writes: int = 0  # writes that added something: what batching saves
+
+    async def add(
+        self, buckets: Mapping[int, Mapping[str, int]], write_id: str | None = None
+    ) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise TransientError("redis: connection refused (simulated)")
+        if write_id is not None and write_id in self.written:
+            return
+        if write_id is not None:
+            self.written.add(write_id)
+        self.writes += 1
+        for minute, fields in buckets.items():
+            for target in (
+                self.minutes.setdefault(minute, {}),
+                self.hours.setdefault(minute // 60, {}),
+                self.days.setdefault(minute // 1440, {}),
+            ):
+                for name, n in fields.items():
+                    target[name] = target.get(name, 0) + n
+
+    async def read(
+        self,
+        minutes: Sequence[int],
+        hours: Sequence[int],
+        days: Sequence[int],
+        fields: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        out: dict[str, int] = {}
+        buckets = [
+            *(self.minutes.get(m, {}) for m in minutes),
+            *(self.hours.get(h, {}) for h in hours),
+            *(self.days.get(d, {}) for d in days),
+        ]
+        for bucket in buckets:
+            for name, n in bucket.items():
+                if fields is None or name in fields:
+                    out[name] = out.get(name, 0) + n
+        return {k: v for k, v in out.items() if v}
+
+    async def oldest_waiting(self, pool_ids: Sequence[str]) -> dict[str, int]:
+        backlogs = self.tickets.backlogs if self.tickets is not None else {}
+        out = {}
+        for pool_id in pool_ids:
+            scores = backlogs.get(pool_id, {}).values()
+            if scores:
+                out[pool_id] = min(int(s) % 10**13 for s in scores)
+        return out

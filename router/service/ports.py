@@ -290,6 +290,36 @@ class Presence(Protocol):
         ...
 
 
+class KpiStore(Protocol):
+    """KPI counts in per-minute buckets, each also added to its hour's and its day's
+    bucket (see :mod:`router.core.kpi` for the fields); buckets expire, so memory stays
+    bounded."""
+
+    async def add(
+        self, buckets: Mapping[int, Mapping[str, int]], write_id: str | None = None
+    ) -> None:
+        """Add ``epoch minute -> field -> n`` to those minutes', hours' and days' buckets,
+        in one round trip, all or nothing; the same ``write_id`` again (a retry) adds
+        nothing. ``TransientError`` when the store is away."""
+        ...
+
+    async def read(
+        self,
+        minutes: Sequence[int],
+        hours: Sequence[int],
+        days: Sequence[int],
+        fields: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        """The sum of the given minute, hour and day buckets (only ``fields``, if given;
+        epoch minutes, hours and days)."""
+        ...
+
+    async def oldest_waiting(self, pool_ids: Sequence[str]) -> dict[str, int]:
+        """For each pool with a queued ticket: when its longest-waiting one was received
+        (epoch ms, from the backlog's order)."""
+        ...
+
+
 class TicketPublisher(Protocol):
     """Hands inbound tickets (the HTTP ingestion path) to the broker, with confirm."""
 
