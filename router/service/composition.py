@@ -28,6 +28,7 @@ from queues.audit_log import RedisAuditLog
 from queues.config_store import RedisConfigStore
 from queues.consumer import ConsumerWatchdog, InboundConsumer
 from queues.keys import Keys
+from queues.kpi_store import RedisKpiStore
 from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore
 from queues.publisher import AmqpPublisher
@@ -56,6 +57,7 @@ from router.service.ports import (
     AuditLog,
     BrokerLink,
     ConfigStore,
+    LeaseStore,
     StoreHealth,
     TicketPublisher,
     TicketStore,
@@ -63,6 +65,7 @@ from router.service.ports import (
 )
 from router.service.routing import TicketRouter
 from router.service.settings import Settings
+from router.service.stats import KpiLeaseStore, KpiMetrics, KpiRecorder, PoolGauges, Stats
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -124,6 +127,10 @@ class Service:
     desk: AgentDesk
     consumer: InboundConsumer | None = None
     _drain: Callable[[], Awaitable[None]] | None = None
+    #: The KPI figures (None in services built without them) and, unless ROUTER_KPI
+    #: is off, the recorder routing and leases report to.
+    stats: Stats | None = None
+    kpi: KpiRecorder | None = None
 
     async def drain(self) -> None:
         """Stop taking work now (waiting pulls answer, the consumer stops and drains its
@@ -147,8 +154,14 @@ async def open_service(
         metrics.config_version.labels(config.version).set(1)
         log.info("config version %s (from %s)", config.version, settings.config_path)
         current = Current(config)
+        kpi_store = RedisKpiStore(redis, Keys(settings.names.redis_prefix))
+        kpi = None
+        if settings.kpi:
+            kpi = KpiRecorder(kpi_store, current, KpiMetrics(metrics.registry))
+            # Closed after the consumer and the desk, the last to count, have stopped.
+            stack.push_async_callback(kpi.close)
         broker = await stack.enter_async_context(
-            open_broker(settings, metrics, stores.tickets, model, current)
+            open_broker(settings, metrics, stores.tickets, model, current, kpi)
         )
         follower = await stack.enter_async_context(
             _followers(settings, metrics, redis, config_store, current, number, broker)
@@ -157,8 +170,12 @@ async def open_service(
         follower_loop.start()
         stack.push_async_callback(follower_loop.stop)
         desk = await stack.enter_async_context(
-            open_desk(settings, metrics, redis, broker.publisher, current)
+            open_desk(settings, metrics, redis, broker.publisher, current, kpi, stores.tickets)
         )
+        gauges = PoolGauges(desk.store, desk.presence, kpi_store, current, metrics)
+        gauges_loop = Loop("pool-gauges", gauges.refresh_once, 15.0)
+        gauges_loop.start()
+        stack.push_async_callback(gauges_loop.stop)
         service = Service(
             settings=settings,
             metrics=metrics,
@@ -171,6 +188,8 @@ async def open_service(
             broker=broker,
             config_follower=follower,
             desk=desk,
+            stats=Stats(kpi_store, desk.store, current, kpi),
+            kpi=kpi,
         )
         if consume:
             service.consumer, service._drain = await stack.enter_async_context(
@@ -264,6 +283,7 @@ async def open_broker(
     tickets: TicketStore,
     model: Current[Classifier],
     config: Current[RoutingConfig],
+    kpi: KpiRecorder | None = None,
 ) -> AsyncIterator[Broker]:
     """The broker connection, the topology, the publisher and the routing use case."""
     connection = await _connect(settings.amqp_url, settings.amqp_heartbeat_s)
@@ -286,6 +306,7 @@ async def open_broker(
             metrics=metrics,
             mask=masker_for(settings.pseudonym_key),
             claim_ttl_ms=int(settings.claim_ttl_s * 1000),
+            kpi=kpi,
         )
         renewal = Loop("claim-renewal", router.renew_claims, settings.claim_ttl_s / 3)
         renewal.start()
@@ -334,10 +355,15 @@ async def open_desk(
     redis: aioredis.Redis,
     publisher: AmqpPublisher,
     config: Current[RoutingConfig],
+    kpi: KpiRecorder | None = None,
+    tickets: TicketStore | None = None,
 ) -> AsyncIterator[AgentDesk]:
-    """The agents' side: lease store, presence, mover and the lease sweeper loop."""
+    """The agents' side: lease store (counting KPI events when ``kpi`` is given),
+    presence, mover and the lease sweeper loop."""
     keys = Keys(settings.names.redis_prefix)
-    store = RedisLeaseStore(redis, keys)
+    store: LeaseStore = RedisLeaseStore(redis, keys)
+    if kpi is not None and tickets is not None:
+        store = KpiLeaseStore(store, tickets, kpi)
     presence = RedisPresence(redis, keys)
     lease_metrics = LeaseMetrics(metrics.registry)
 

@@ -25,6 +25,7 @@ from router.service.current import Current
 from router.service.inbound import Outcome, Pending
 from router.service.metrics import Metrics
 from router.service.ports import AssignmentPublisher, TicketStore
+from router.service.stats import KpiRecorder
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class TicketRouter:
         mask: MaskFn,
         claim_ttl_ms: int = 30_000,
         clock: Clock = utc_now,
+        kpi: KpiRecorder | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -67,6 +69,7 @@ class TicketRouter:
         self._mask = mask
         self._claim_ttl_ms = claim_ttl_ms
         self._clock = clock
+        self._kpi = kpi
         # Claims held (owner -> ticket id) and deliveries published but not yet
         # recorded (owner -> pool id).
         self._held: dict[str, str] = {}
@@ -239,6 +242,11 @@ class TicketRouter:
         marks = await self._store.mark_assigned_many(
             [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published]
         )
+        if self._kpi is not None:  # counted in memory; written behind our back
+            stored = {p.owner: r for p, r, _ in owned}
+            self._kpi.routed(
+                stored[p.owner] for (p, _), ours in zip(published, marks, strict=True) if ours
+            )
         for (pending, pool_id), still_ours in zip(published, marks, strict=True):
             del self._published[pending.owner]
             self._held.pop(pending.owner, None)

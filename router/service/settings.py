@@ -99,6 +99,9 @@ class Settings:
     # HMAC key for the pseudonyms of customer ids on masked pools (ROUTER_PSEUDONYM_KEY,
     # the same on every replica); None: customer ids are redacted. Not in repr: a secret.
     pseudonym_key: str | None = field(default=None, repr=False)
+    # KPI bookkeeping in Redis (GET /v1/stats, scorecards, the router_kpi_* series); off
+    # only to measure what it costs.
+    kpi: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -228,6 +231,9 @@ class _Env(BaseSettings):
     # Its length (16 bytes or more) is checked where it is used, by masker_for, so that
     # settings built in code are held to it too.
     pseudonym_key: str | None = Field(None, alias="ROUTER_PSEUDONYM_KEY")
+    kpi: Annotated[bool, BeforeValidator(_flag)] | None = Field(
+        None, alias="ROUTER_KPI", description=_FLAGS
+    )
 
     @classmethod
     def settings_customise_sources(
