@@ -20,6 +20,8 @@ from router.http.auth import auth_middleware
 from router.http.config_api import config_routes
 from router.http.errors import error_middleware
 from router.http.health import health_routes
+from router.http.request_metrics import request_metrics_middleware
+from router.http.stats import stats_routes
 from router.http.tickets import ticket_routes
 from router.service.composition import Service, open_service
 from router.service.metrics import Metrics
@@ -52,7 +54,7 @@ def build_app(service: Service) -> web.Application:
 def _routes(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_ticket_bytes + 1024,
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[request_metrics_middleware, error_middleware, auth_middleware],
     )
     app[K.SETTINGS] = settings
     app.add_routes(health_routes())
@@ -60,6 +62,7 @@ def _routes(settings: Settings) -> web.Application:
     app.add_routes(admin_routes())
     app.add_routes(config_routes())
     app.add_routes(agent_routes())
+    app.add_routes(stats_routes())
     return app
 
 

@@ -29,6 +29,7 @@ from router.http.openapi_common import (
     path_param,
     request_body,
 )
+from router.http.openapi_stats import stats_paths
 
 _PUBLIC: list[dict[str, list[str]]] = []  # security: none
 _HEALTHY = {
@@ -189,6 +190,7 @@ def _document() -> dict[str, Any]:
             },
             **admin_paths(),
             **agent_paths(),
+            **stats_paths(),
             "/healthz": {
                 "get": {
                     "summary": "Process alive (public)",

@@ -57,6 +57,7 @@ async def post_ticket(request: web.Request) -> web.Response:
     except TransientError:
         known = None  # the consumer's claim still makes a re-send harmless
     if known is not None:
+        metrics.duplicates.inc()
         return json_response(
             {"id": ticket.id, "status": "duplicate", "state": known.state}, status=202
         )
