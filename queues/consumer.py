@@ -155,10 +155,14 @@ class InboundConsumer:
             self._metrics.in_flight.dec()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        # Counted once where a ticket enters: the HTTP path counted its own already, and
+        # a redelivery was counted when first delivered (even if handed back unread).
+        headers = message.headers or {}
+        if not message.redelivered and headers.get("x-router-ingest") not in ("http", b"http"):
+            self._metrics.received.labels("amqp").inc()
         if self._closing:
             await _settle(message.nack(requeue=True))
             return
-        self._metrics.received.labels("amqp").inc()
         self._metrics.in_flight.inc()
         self._acks.delivered(message)
         self._idle.clear()
