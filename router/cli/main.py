@@ -13,6 +13,7 @@ from pathlib import Path
 
 from classifiers import commands as classifier_commands
 from router import __version__
+from router.cli import backup as backup_commands
 from router.cli import simulate as simulate_commands
 from router.cli import tokens as token_commands
 from router.core.errors import SettingsError
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier_commands.register(sub)
     token_commands.register(sub)
     simulate_commands.register(sub)
+    backup_commands.register(sub)
     return parser
 
 
