@@ -121,20 +121,17 @@ def _with_redis(command: str, run: Command) -> int:
     """Open Redis, run ``run(client, prefix)``, close it; map failures to exit 1."""
     import asyncio
 
-    import redis.asyncio as aioredis
     from redis.exceptions import RedisError
 
     from queues.backup import BackupError
+    from router.service.redis_wiring import open_redis
     from router.service.settings import Settings
 
     settings = Settings.from_env()
 
     async def main() -> int:
-        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
-        try:
+        async with open_redis(settings) as client:
             return await run(client, settings.names.redis_prefix)
-        finally:
-            await client.aclose()
 
     try:
         return asyncio.run(main())

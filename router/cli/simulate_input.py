@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
 
 from classifiers.types import Classifier, Prediction
 from queues.keys import Keys
@@ -32,6 +31,7 @@ from router.core.errors import InvalidInput
 from router.core.sim.arrivals import Arrival
 from router.core.ticket_schema import ticket_from_object
 from router.service.escalation import parse_time
+from router.service.redis_wiring import open_redis
 from router.service.routing import classifier_input
 from router.service.settings import Settings
 
@@ -195,16 +195,13 @@ async def read_recent(settings: Settings, n: int) -> Loaded:
     """The ``n`` most recently routed tickets, as the config preview reads them (the
     recent-ids list, then each stored assignment), with their recorded predictions;
     each arrives at its ``created_at``, else when the service received it."""
-    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
-    try:
+    async with open_redis(settings) as client:
         store = RedisTicketStore(client, Keys(settings.names.redis_prefix))
         records = []
         for ticket_id in await store.recent_ids(n):
             stored = await store.get(ticket_id)
             if stored is not None:
                 records.append((ticket_id, stored.record))
-    finally:
-        await client.aclose()
     return recent_arrivals(records)
 
 

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any, TextIO
 
 import orjson
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from queues.audit_log import RedisAuditLog
@@ -26,6 +25,7 @@ from queues.token_store import RedisTokenStore
 from router.core.errors import InvalidInput, TransientError
 from router.core.tokens import LastAdminTokenError, TokenInfo, format_scopes
 from router.service import token_creation
+from router.service.redis_wiring import open_redis
 from router.service.settings import Settings
 
 EXIT_OK = 0
@@ -126,14 +126,11 @@ def _runner(command: Command) -> Callable[[argparse.Namespace], int]:
         settings = Settings.from_env()
 
         async def main() -> int:
-            client = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
-            try:
+            async with open_redis(settings) as client:
                 prefix = settings.names.redis_prefix
                 return await command(
                     RedisTokenStore(client, prefix), RedisAuditLog(client, prefix), args
                 )
-            finally:
-                await client.aclose()
 
         try:
             return asyncio.run(main())

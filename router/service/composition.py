@@ -32,7 +32,6 @@ from queues.kpi_store import RedisKpiStore
 from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore
 from queues.publisher import AmqpPublisher
-from queues.redis_client import redis_client
 from queues.redis_health import RedisHealthCheck
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
@@ -63,6 +62,7 @@ from router.service.ports import (
     TicketStore,
     TokenStore,
 )
+from router.service.redis_wiring import open_redis
 from router.service.routing import TicketRouter
 from router.service.settings import Settings
 from router.service.stats import KpiLeaseStore, KpiMetrics, KpiRecorder, PoolGauges, Stats
@@ -196,17 +196,6 @@ async def open_service(
                 open_consumer(settings, metrics, broker)
             )
         yield service
-
-
-@asynccontextmanager
-async def open_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
-    """A Redis client with a retrying connection pool (connects on first use)."""
-    # One server, or the primary a redis+sentinel:// URL names (queues.redis_client).
-    client = redis_client(settings.redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @asynccontextmanager
