@@ -9,6 +9,9 @@ of :mod:`router.http.appkeys`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import warnings
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -16,7 +19,7 @@ from aiohttp import web
 from router.http import appkeys as K
 from router.http.admin import admin_routes
 from router.http.agents import agent_routes
-from router.http.auth import auth_middleware
+from router.http.auth import auth_middleware, starting_middleware
 from router.http.config_api import config_routes
 from router.http.errors import error_middleware
 from router.http.health import health_routes
@@ -26,19 +29,59 @@ from router.http.tickets import ticket_routes
 from router.service.composition import Service, open_service
 from router.service.metrics import Metrics
 from router.service.settings import Settings
+from router.service.startup import StartupProgress
 
 
-def create_app(settings: Settings, *, consume: bool = True) -> web.Application:
-    """Build the service: HTTP API plus (when ``consume``) the inbound consumer."""
+def create_app(
+    settings: Settings, *, consume: bool = True, background: bool = False
+) -> web.Application:
+    """Build the service: HTTP API plus (when ``consume``) the inbound consumer.
+
+    ``background``: the application starts at once and opens the service in a task
+    (``app[K.OPENING]``), so ``/healthz`` answers while Redis or the broker are not up
+    yet; ``/readyz`` says what it waits for and the rest of the API answers 503 until
+    the service is in place. Otherwise start-up waits until the service is open."""
     app = _routes(settings)
     app[K.METRICS] = Metrics()
+    app[K.STARTUP] = StartupProgress()
+    app[K.OPENED] = asyncio.Event()  # set once the service is in place
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_service(settings, app[K.METRICS], consume=consume) as service:
+        async with open_service(
+            settings, app[K.METRICS], consume=consume, progress=app[K.STARTUP]
+        ) as service:
             install(app, service)
             yield
 
-    app.cleanup_ctx.append(service_ctx)
+    async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+        closing = asyncio.Event()
+
+        async def run() -> None:
+            async with open_service(
+                settings, app[K.METRICS], consume=consume, progress=app[K.STARTUP]
+            ) as service:
+                with warnings.catch_warnings():
+                    # The app is running by now; aiohttp warns that setting its keys
+                    # then is deprecated. These keys are set once, here, before any
+                    # handler but the public ones may read them (starting_middleware).
+                    warnings.filterwarnings(
+                        "ignore", "Changing state of started", DeprecationWarning
+                    )
+                    install(app, service)
+                app[K.OPENED].set()
+                await closing.wait()
+
+        task = asyncio.create_task(run(), name="open-service")
+        app[K.OPENING] = task
+        yield
+        if K.SERVICE in app:
+            closing.set()  # the service closes in reverse order, in its own task
+        else:
+            task.cancel()  # stopped while starting: what was opened is closed
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(background_ctx if background else service_ctx)
     app.on_shutdown.append(_drain)
     return app
 
@@ -54,7 +97,12 @@ def build_app(service: Service) -> web.Application:
 def _routes(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_ticket_bytes + 1024,
-        middlewares=[request_metrics_middleware, error_middleware, auth_middleware],
+        middlewares=[
+            request_metrics_middleware,
+            error_middleware,
+            starting_middleware,
+            auth_middleware,
+        ],
     )
     app[K.SETTINGS] = settings
     app.add_routes(health_routes())

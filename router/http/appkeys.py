@@ -6,6 +6,8 @@ an application serving in-memory parts type-checks like the real one.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -29,6 +31,7 @@ from router.service.ports import (
     TokenStore,
 )
 from router.service.settings import Settings
+from router.service.startup import StartupProgress
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
@@ -51,3 +54,9 @@ REDIS_HEALTH = web.AppKey[StoreHealth]("redis_health")
 CONSUMER = web.AppKey("consumer", InboundConsumer)
 DESK = web.AppKey("agent_desk", AgentDesk)
 SERVICE = web.AppKey("service", Service)
+#: What the service does while it starts (see router.service.startup).
+STARTUP = web.AppKey("startup", StartupProgress)
+#: The task opening the service when the app starts in the background (serve).
+OPENING = web.AppKey("opening", asyncio.Task[None])
+#: Set when the service opened in the background is in place.
+OPENED = web.AppKey("opened", asyncio.Event)

@@ -108,6 +108,19 @@ def _unauthorized(
 
 
 @web.middleware
+async def starting_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """503 for everything but the public paths while the service is still opening (the
+    app started in the background: see ``router.http.app.create_app``)."""
+    if K.SERVICE in request.app or request.path in PUBLIC_PATHS:
+        return await handler(request)
+    raise _error(
+        web.HTTPServiceUnavailable,
+        "the service is starting; GET /readyz says what it waits for",
+        **{"Retry-After": "1"},
+    )
+
+
+@web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate ``Authorization: Bearer <token>``; 401 when missing or not valid,
     429 after too many failures from the same address."""

@@ -32,6 +32,14 @@ async def readyz(request: web.Request) -> web.Response:
     (a Redis that does not persist, or whose data vanished)."""
     app = request.app
     settings = app[K.SETTINGS]
+    if K.SERVICE not in app and K.STARTUP in app:
+        # Still opening (in the background): the step and what it waits for.
+        progress = app[K.STARTUP]
+        starting: dict[str, object] = {"status": "starting", "step": progress.step}
+        for dependency in ("redis", "broker"):
+            why = progress.waiting.get(dependency)
+            starting[dependency] = f"waiting: {why}" if why is not None else "not waiting"
+        return json_response(starting, status=503)
     redis_ok = K.STORE in app and await app[K.STORE].ping()
     amqp_ok = K.AMQP in app and not app[K.AMQP].is_closed
     checks: dict[str, str] = {

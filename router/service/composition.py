@@ -10,6 +10,7 @@ before the broker closes). ``serve`` (through the HTTP app) and the CLI
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -65,6 +66,7 @@ from router.service.ports import (
 from router.service.redis_wiring import open_redis
 from router.service.routing import TicketRouter
 from router.service.settings import Settings
+from router.service.startup import StartupProgress
 from router.service.stats import KpiLeaseStore, KpiMetrics, KpiRecorder, PoolGauges, Stats
 
 log = logging.getLogger(__name__)
@@ -142,15 +144,32 @@ class Service:
 
 @asynccontextmanager
 async def open_service(
-    settings: Settings, metrics: Metrics, *, consume: bool = True
+    settings: Settings,
+    metrics: Metrics,
+    *,
+    consume: bool = True,
+    progress: StartupProgress | None = None,
 ) -> AsyncIterator[Service]:
-    """The running service, opened in dependency order and closed in reverse."""
+    """The running service, opened in dependency order and closed in reverse.
+
+    ``progress`` is told each step and what the service waits for (Redis and the
+    broker are tried at the same time, so both are named while both are away)."""
+    progress = progress or StartupProgress()
     async with AsyncExitStack() as stack:
+        progress.step = "connecting to redis and the broker"
+        connecting = asyncio.create_task(
+            _connect(settings.amqp_url, settings.amqp_heartbeat_s, progress), name="amqp-connect"
+        )
+        stack.push_async_callback(_unused_connection, connecting)
         redis = await stack.enter_async_context(open_redis(settings))
         stores = await stack.enter_async_context(open_stores(settings, metrics, redis))
+        progress.step = "loading the model"
         model, model_follower = await _model(settings, metrics)
+        progress.step = "reading the config in force from redis"
         config_store = RedisConfigStore(redis, settings.names.redis_prefix)
-        config, number = await _retry_redis(lambda: bootstrap(config_store, settings.config_path))
+        config, number = await _retry_redis(
+            lambda: bootstrap(config_store, settings.config_path), progress
+        )
         metrics.config_version.labels(config.version).set(1)
         log.info("config version %s (from %s)", config.version, settings.config_path)
         current = Current(config)
@@ -160,8 +179,9 @@ async def open_service(
             kpi = KpiRecorder(kpi_store, current, KpiMetrics(metrics.registry))
             # Closed after the consumer and the desk, the last to count, have stopped.
             stack.push_async_callback(kpi.close)
+        progress.step = "connecting to the broker"
         broker = await stack.enter_async_context(
-            open_broker(settings, metrics, stores.tickets, model, current, kpi)
+            open_broker(settings, metrics, stores.tickets, model, current, kpi, connecting)
         )
         follower = await stack.enter_async_context(
             _followers(settings, metrics, redis, config_store, current, number, broker)
@@ -192,9 +212,11 @@ async def open_service(
             kpi=kpi,
         )
         if consume:
+            progress.step = "attaching the inbound consumer"
             service.consumer, service._drain = await stack.enter_async_context(
                 open_consumer(settings, metrics, broker)
             )
+        progress.step = "ready"
         yield service
 
 
@@ -273,9 +295,11 @@ async def open_broker(
     model: Current[Classifier],
     config: Current[RoutingConfig],
     kpi: KpiRecorder | None = None,
+    connecting: asyncio.Task[AbstractRobustConnection] | None = None,
 ) -> AsyncIterator[Broker]:
-    """The broker connection, the topology, the publisher and the routing use case."""
-    connection = await _connect(settings.amqp_url, settings.amqp_heartbeat_s)
+    """The broker connection (``connecting``, when already on its way), the topology,
+    the publisher and the routing use case."""
+    connection = await (connecting or _connect(settings.amqp_url, settings.amqp_heartbeat_s))
     try:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         inbound, _, _ = await declare_inbound(channel, settings)
@@ -419,24 +443,45 @@ async def open_consumer(
         await channel.close()
 
 
-async def _retry_redis(make: Callable[[], Awaitable[T]]) -> T:
+async def _retry_redis(
+    make: Callable[[], Awaitable[T]], progress: StartupProgress | None = None
+) -> T:
     # Redis may come up after us (compose, Kubernetes): wait for it rather than crash.
     delay = 0.5
     while True:
         try:
-            return await make()
+            found = await make()
         except (TransientError, RedisError, OSError) as exc:
             log.warning("redis not reachable (%s); retrying in %.1fs", exc, delay)
+            if progress is not None:
+                progress.wait("redis", str(exc))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+        else:
+            if progress is not None:
+                progress.reached("redis")
+            return found
 
 
-async def _connect(url: str, heartbeat_s: int) -> AbstractRobustConnection:
+async def _unused_connection(connecting: asyncio.Task[AbstractRobustConnection]) -> None:
+    """Stop a broker connection started at the beginning that the broker step did not
+    take over (start-up failed or was stopped before it)."""
+    if not connecting.done():
+        connecting.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        connection = await connecting
+        if not connection.is_closed:  # the broker step closes the one it took
+            await connection.close()
+
+
+async def _connect(
+    url: str, heartbeat_s: int, progress: StartupProgress | None = None
+) -> AbstractRobustConnection:
     # The broker may start after us (compose, Kubernetes): wait for it rather than crash.
     delay = 0.5
     while True:
         try:
-            return await aio_pika.connect_robust(
+            connection = await aio_pika.connect_robust(
                 url,
                 client_properties={"connection_name": "ticket-router"},
                 # A short heartbeat: the broker gives a frozen replica's unacked tickets
@@ -445,5 +490,11 @@ async def _connect(url: str, heartbeat_s: int) -> AbstractRobustConnection:
             )
         except (ConnectionError, OSError, aio_pika.exceptions.AMQPError) as exc:
             log.warning("broker not reachable (%s); retrying in %.1fs", exc, delay)
+            if progress is not None:
+                progress.wait("broker", str(exc) or type(exc).__name__)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+        else:
+            if progress is not None:
+                progress.reached("broker")
+            return connection

@@ -91,6 +91,26 @@ class RouterProcess:
         except (ClientError, TimeoutError, orjson.JSONDecodeError):
             return 0, {}
 
+    async def healthz(self) -> int:
+        """``/healthz``'s status; 0 when it does not answer within 2 s."""
+        try:
+            async with (
+                ClientSession(timeout=ClientTimeout(total=2)) as http,
+                http.get(f"{self.url}/healthz") as response,
+            ):
+                return response.status
+        except (ClientError, TimeoutError):
+            return 0
+
+    def terminate(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait up to ``timeout``: the exit code (None: still running)."""
+        assert self._proc is not None
+        self._proc.terminate()
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     async def metrics(self) -> dict[str, float]:
         """Every sample of ``/metrics``, keyed by name with labels (as in the text)."""
         async with (
