@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from pathlib import Path
 from classifiers import commands as classifier_commands
 from router import __version__
 from router.cli import backup as backup_commands
+from router.cli import logs
 from router.cli import simulate as simulate_commands
 from router.cli import tokens as token_commands
 from router.core.errors import SettingsError
@@ -123,11 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     try:
-        logging.basicConfig(
-            level=Settings.from_env().log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
+        settings = Settings.from_env()
+        logs.configure(settings.log_level.upper(), settings.log_format)
         args = build_parser().parse_args(argv)
         code: int = args.func(args)
     except KeyboardInterrupt:

@@ -28,6 +28,9 @@ from router.service.ports import AssignmentPublisher, TicketStore
 from router.service.stats import KpiRecorder
 
 log = logging.getLogger(__name__)
+# One line a routed ticket (ticket id, pool, rule, fallback, latency): its own logger,
+# so a deployment can turn it down (ROUTER_LOG_LEVEL=WARNING silences it with the rest).
+routed_log = logging.getLogger("router.tickets")
 
 Clock = Callable[[], datetime]
 
@@ -242,8 +245,8 @@ class TicketRouter:
         marks = await self._store.mark_assigned_many(
             [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published]
         )
+        stored = {p.owner: r for p, r, _ in owned}
         if self._kpi is not None:  # counted in memory; written behind our back
-            stored = {p.owner: r for p, r, _ in owned}
             self._kpi.routed(
                 stored[p.owner] for (p, _), ours in zip(published, marks, strict=True) if ours
             )
@@ -255,7 +258,22 @@ class TicketRouter:
                 # publishes the same stored decision; pool consumers de-duplicate on id.
                 log.warning("claim on ticket %s lost during publish", pending.ticket.id)
             self._metrics.assigned.labels(pool_id).inc()
-            self._metrics.latency.observe(time.monotonic() - pending.received_mono)
+            latency = time.monotonic() - pending.received_mono
+            self._metrics.latency.observe(latency)
+            if routed_log.isEnabledFor(logging.INFO):
+                record = stored[pending.owner]
+                routed_log.info(
+                    "ticket %s routed to %s",
+                    pending.ticket.id,
+                    pool_id,
+                    extra={
+                        "ticket_id": pending.ticket.id,
+                        "pool": pool_id,
+                        "rule": record.rule,
+                        "fallback": record.fallback,
+                        "latency_ms": round(latency * 1000, 1),
+                    },
+                )
             out.append((pending.owner, Outcome(pending.ticket.id, "assigned", pool_id=pool_id)))
         if failure is not None and not isinstance(failure, TransientError):
             raise failure

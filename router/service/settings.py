@@ -91,6 +91,8 @@ class Settings:
     delivery_limit: int = 20
     recent_tickets: int = 10_000
     log_level: str = "INFO"
+    # "text" (one line a record) or "json" (one JSON object a line, for log pipelines).
+    log_format: str = "text"
     # Production: a Redis that does not persist (no AOF) makes /readyz 503 instead of a
     # warning, since a restart of it would forget every claim, token and config version.
     require_persistent_redis: bool = False
@@ -135,6 +137,7 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _FLAGS = "one of true, false, 1, 0, yes, no, on, off"
 _LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 _QueueType = Literal["quorum", "classic"]
+_LogFormat = Literal["text", "json"]
 # Never echoed back in an error: a URL may hold a password.
 _SECRET = frozenset({"ROUTER_AMQP_URL", "ROUTER_REDIS_URL", "ROUTER_PSEUDONYM_KEY"})
 
@@ -204,6 +207,9 @@ class _Env(BaseSettings):
         None,
         alias="ROUTER_LOG_LEVEL",
         description="one of " + ", ".join(get_args(_LogLevel)),  # in any case
+    )
+    log_format: _LogFormat | None = Field(
+        None, alias="ROUTER_LOG_FORMAT", description="one of " + ", ".join(get_args(_LogFormat))
     )
     # 0 would turn heartbeats off (so would 65535 and above, in aiormq), and a frozen
     # replica would then keep its unacked tickets until its TCP connection dies.
