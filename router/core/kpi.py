@@ -117,9 +117,10 @@ class Tally:
     def __bool__(self) -> bool:
         return any(self.buckets.values())
 
-    def add(self, at: datetime, dims: Iterable[str], code: str, n: int = 1) -> None:
-        """Add ``n`` to ``code`` of each of ``dims`` in the bucket of ``at``."""
-        bucket = self.buckets.setdefault(epoch_minute(at), Counter())
+    def add(self, minute: int, dims: Iterable[str], code: str, n: int = 1) -> None:
+        """Add ``n`` to ``code`` of each of ``dims`` in the bucket of ``minute`` (see
+        :func:`epoch_minute`)."""
+        bucket = self.buckets.setdefault(minute, Counter())
         for dim in dims:
             bucket[f"{dim}|{code}"] += n
 

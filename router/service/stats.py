@@ -98,12 +98,20 @@ class KpiRecorder:
         metrics: KpiMetrics,
         *,
         clock: Clock = _utc_now,
+        write_every_s: float = 0.25,
     ) -> None:
         self._store = store
         self._config = config
         self._metrics = metrics
         self._clock = clock
+        # Writes are at most this often: counts that arrive meanwhile go in one write
+        # (a round trip and a script per batch would cost more than the counting).
+        self._every = write_every_s
         self._pending = Tally()
+        # Hot-path caches: a batch shares its decision time; Prometheus children by label.
+        self._minutes: dict[str, int] = {}
+        self._events: dict[tuple[str, str], Counter] = {}
+        self._costs: dict[str, Counter] = {}
         # A write that failed, with its id: sent again as it was, so that if it did reach
         # Redis (the reply was lost) the store adds it once.
         self._retry: tuple[str, Tally] | None = None
@@ -119,37 +127,55 @@ class KpiRecorder:
         """Count assignments just recorded: routed, their cost, coverage gaps."""
         config = self._config.value
         for a in records:
-            at = parse_time(a.decided_at)
+            minute = self._minute_of(a.decided_at)
             dims = kpi.dimensions(a.pool_id, a.language, a.tier)
-            self._pending.add(at, dims, CODES["routed"])
+            self._pending.add(minute, dims, CODES["routed"])
             cost = config.pool(a.pool_id).cost_per_ticket if config.has_pool(a.pool_id) else 0.0
             if units := kpi.cost_units(cost):
-                self._pending.add(at, dims, COST, units)
-                self._metrics.cost.labels(a.pool_id).inc(units / kpi.COST_SCALE)
+                self._pending.add(minute, dims, COST, units)
+                cost_series = self._costs.get(a.pool_id)
+                if cost_series is None:
+                    cost_series = self._costs[a.pool_id] = self._metrics.cost.labels(a.pool_id)
+                cost_series.inc(units / kpi.COST_SCALE)
             if a.fallback is not None:
-                self._pending.add(at, dims, kpi.GAP)
-            self._metrics.events.labels(a.pool_id, "routed").inc()
+                self._pending.add(minute, dims, kpi.GAP)
+            self._count(a.pool_id, "routed")
         self._kick()
+
+    def _minute_of(self, text: str) -> int:
+        minute = self._minutes.get(text)
+        if minute is None:
+            if len(self._minutes) > 1000:
+                self._minutes.clear()
+            minute = self._minutes[text] = kpi.epoch_minute(parse_time(text))
+        return minute
+
+    def _count(self, pool_id: str, event: str) -> None:
+        series = self._events.get((pool_id, event))
+        if series is None:
+            series = self._events[(pool_id, event)] = self._metrics.events.labels(pool_id, event)
+        series.inc()
 
     def lease_event(self, event: Event, pool_id: str, record: Assignment | None) -> None:
         """Count one event of a ticket of ``pool_id`` (its record gives the language, the
         tier, the receipt time and the SLA due time), dated now."""
         at = self._clock()
+        minute = kpi.epoch_minute(at)
         language, tier = (record.language, record.tier) if record else (UNKNOWN, UNKNOWN)
         dims = kpi.dimensions(pool_id, language, tier)
-        self._pending.add(at, dims, CODES[event])
-        self._metrics.events.labels(pool_id, event).inc()
+        self._pending.add(minute, dims, CODES[event])
+        self._count(pool_id, event)
         if record is not None and event in ("accepted", "completed"):
             seconds = max((at - parse_time(record.received_at)).total_seconds(), 0.0)
             code = kpi.ACCEPT if event == "accepted" else kpi.COMPLETE
-            self._pending.add(at, dims, code + kpi.edge_of(seconds))
+            self._pending.add(minute, dims, code + kpi.edge_of(seconds))
             m = self._metrics
             (m.accept_seconds if event == "accepted" else m.complete_seconds).labels(
                 pool_id
             ).observe(seconds)
             if event == "accepted" and record.sla_due is not None:
                 met = at <= parse_time(record.sla_due)
-                self._pending.add(at, dims, kpi.SLA_MET if met else kpi.SLA_MISSED)
+                self._pending.add(minute, dims, kpi.SLA_MET if met else kpi.SLA_MISSED)
                 self._metrics.sla.labels(pool_id, "met" if met else "missed").inc()
         self._kick()
 
@@ -161,6 +187,7 @@ class KpiRecorder:
     async def _drain(self) -> None:
         delay = 0.5
         while self._pending or self._retry is not None:
+            await asyncio.sleep(self._every)
             try:
                 await self._write_once()
                 delay = 0.5

@@ -78,8 +78,8 @@ def test_a_summary_merges_the_dimensions_it_is_given() -> None:
 def test_a_tally_counts_each_dimension_in_the_minute_of_the_event() -> None:
     tally = kpi.Tally()
     dims = kpi.dimensions("hq-tier1", "en", "tier1")
-    tally.add(NOW, dims, "r")
-    tally.add(NOW, dims, "$", kpi.cost_units(9.0))
+    tally.add(NOW_MIN, dims, "r")
+    tally.add(NOW_MIN, dims, "$", kpi.cost_units(9.0))
     assert tally.plain() == {
         NOW_MIN: {
             "o|r": 1, "p:hq-tier1|r": 1, "l:en|r": 1, "t:tier1|r": 1,
@@ -88,7 +88,7 @@ def test_a_tally_counts_each_dimension_in_the_minute_of_the_event() -> None:
     }  # fmt: skip
     assert kpi.dimensions("p", "e|n", "") == ("o", "p:p", "l:other", "t:other")
     other = kpi.Tally()
-    other.add(NOW, ["o"], "r", 2)
+    other.add(NOW_MIN, ["o"], "r", 2)
     tally.absorb(other)
     assert tally.plain()[NOW_MIN]["o|r"] == 3
     assert tally.prune(NOW_MIN + 1) == 1 and not tally
