@@ -54,7 +54,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="model whose other heads seed a new folder (default: the model in "
         "ROUTER_MODEL_DIR or the shipped one)",
     )
-    p.add_argument("--c", type=float, default=DEFAULT_C, help="inverse regularisation strength")
+    p.add_argument(
+        "--c",
+        type=float,
+        default=DEFAULT_C,
+        help="inverse regularisation strength (default: chosen by cross-validation)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
 

@@ -6,5 +6,6 @@ import scikit-learn, SciPy and NumPy (seconds on a small machine).
 
 from __future__ import annotations
 
-# Inverse regularisation strength of the linear SVM (see classifiers/training.py).
-DEFAULT_C = 2.0
+# Inverse regularisation strength of the linear SVM (see classifiers/training.py):
+# None lets cross-validation inside the training data choose it.
+DEFAULT_C: float | None = None
