@@ -27,6 +27,7 @@ VARIABLES = [
 
 FLAGS = "must be one of true, false, 1, 0, yes, no, on, off"
 PORT = "must be an integer from 1 to 65535"
+REDIS_URLS = "must be a redis://, rediss://, unix:// or redis+sentinel:// URL"
 AT_LEAST_1 = "must be an integer of 1 or more"
 LEVELS = "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
 HEARTBEAT = "must be an integer number of seconds from 1 to 65534"
@@ -84,8 +85,8 @@ GOOD: list[tuple[str, str, str, Any]] = [
 BAD: list[tuple[str, str, str]] = [
     ("ROUTER_AMQP_URL", "http://mq:5672/", "must be an amqp:// or amqps:// URL"),
     ("ROUTER_AMQP_URL", "guest@mq:5672", "must be an amqp:// or amqps:// URL"),
-    ("ROUTER_REDIS_URL", "http://r:6379/0", "must be a redis://, rediss://, unix:// or redis+sentinel:// URL"),
-    ("ROUTER_REDIS_URL", "r:6379", "must be a redis://, rediss://, unix:// or redis+sentinel:// URL"),
+    ("ROUTER_REDIS_URL", "http://r:6379/0", REDIS_URLS),
+    ("ROUTER_REDIS_URL", "r:6379", REDIS_URLS),
     ("ROUTER_HTTP_PORT", "0", f"{PORT} (got '0')"),
     ("ROUTER_HTTP_PORT", "65536", f"{PORT} (got '65536')"),
     ("ROUTER_HTTP_PORT", "http", f"{PORT} (got 'http')"),
