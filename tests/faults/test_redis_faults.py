@@ -101,7 +101,9 @@ async def test_redis_without_persistence_is_reported(volatile_flow: Flow) -> Non
     strict = await flow.start_router({"ROUTER_REQUIRE_PERSISTENT_REDIS": "1"}, wait_ready=False)
 
     async def refused() -> bool:
-        return (await strict.readyz())[0] == 503
+        # Past start-up (while starting, /readyz is 503 too, saying what it waits for).
+        status, body = await strict.readyz()
+        return status == 503 and "redis_persistence" in body
 
     await wait_until(refused, SCALE.deadline_s, "/readyz 503 with persistence required")
     _, body = await strict.readyz()
