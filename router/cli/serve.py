@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 import signal
@@ -53,6 +54,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     if opening.done() and not opening.cancelled() and opening.exception() is not None:
         await _failed_start(runner, opening.exception())
     if K.SERVICE in app and not stopping.done():
+        settle_heap()
         if ready is not None:
             ready.set()
         print(f"ticket-router ready on port {settings.http_port}", flush=True)
@@ -63,6 +65,15 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     stopping.cancel()
     await runner.cleanup()
     log.info("stopped cleanly")
+
+
+def settle_heap() -> None:
+    """Move what start-up built (libraries, the model, the config) out of the
+    garbage collector's reach. A full collection otherwise walks those ~100,000
+    objects every time, a 50-150 ms pause of every thread, health checks included,
+    whenever a large config preview or apply allocates enough to trigger one."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _failed_start(runner: web.AppRunner, exc: BaseException | None) -> None:
