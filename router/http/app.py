@@ -21,9 +21,11 @@ from router.http.admin import admin_routes
 from router.http.agents import agent_routes
 from router.http.auth import auth_middleware, starting_middleware
 from router.http.config_api import config_routes
+from router.http.dashboard import dashboard_routes
 from router.http.errors import error_middleware
 from router.http.health import health_routes
 from router.http.request_metrics import request_metrics_middleware
+from router.http.session import session_routes
 from router.http.stats import stats_routes
 from router.http.tickets import ticket_routes
 from router.service.composition import Service, open_service
@@ -111,6 +113,8 @@ def _routes(settings: Settings) -> web.Application:
     app.add_routes(config_routes())
     app.add_routes(agent_routes())
     app.add_routes(stats_routes())
+    app.add_routes(session_routes())
+    app.add_routes(dashboard_routes())
     return app
 
 
