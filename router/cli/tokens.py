@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         required=True,
         metavar="SCOPE",
-        help="ingest, admin or agent:<pool id>; repeat for several",
+        help="ingest, admin, viewer (read-only ops) or agent:<pool id>; repeat for several",
     )
     create.add_argument(
         "--expires-in",

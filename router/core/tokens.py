@@ -5,7 +5,9 @@ is not secret and shows in listings and the audit log), the secret is 256
 random bits from ``secrets``. Only a hash of the whole token is stored.
 
 Scopes: ``ingest`` (post tickets), ``agent:<pool id>`` (pull and work that
-pool's assignments) and ``admin`` (config, tokens, everything else). A token may
+pool's assignments), ``admin`` (config, tokens, everything else) and ``viewer``
+(read what admin reads -- config, versions, coverage, KPIs, pools, tokens' metadata,
+the audit log -- and change nothing; no ticket contents). A token may
 also be bound to one agent id: it then pulls, claims and acts on leases only as
 that agent, so one agent cannot work another's leases.
 """
@@ -26,7 +28,7 @@ from router.core.domain import valid_pool_id
 from router.core.errors import RouterError
 
 TOKEN_PREFIX = "trt"
-ScopeKind = Literal["ingest", "agent", "admin"]
+ScopeKind = Literal["ingest", "agent", "admin", "viewer"]
 TokenStatus = Literal["active", "expired", "revoked"]
 
 # The pool ids an agent scope may name: still the wider alphabet scopes always took
@@ -34,13 +36,15 @@ TokenStatus = Literal["active", "expired", "revoked"]
 # would refuse scopes such as "agent:apac.l2_x" that were valid until now. Access is
 # judged by POOL_ID all the same (``Principal.allows_pool``).
 SCOPE_POOL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# The scopes that are one word (no pool id), in the order error messages name them.
+_PLAIN_KINDS: tuple[Literal["ingest", "admin", "viewer"], ...] = ("ingest", "admin", "viewer")
 _TOKEN_ID = re.compile(r"[0-9a-f]{16}")
 _TOKEN_ID_BYTES = 8
 _SECRET_BYTES = 32
 
 
 class ScopeError(RouterError, ValueError):
-    """A scope string that is not ``ingest``, ``admin`` or ``agent:<pool id>``."""
+    """A scope string that is not ``ingest``, ``admin``, ``viewer`` or ``agent:<pool id>``."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -57,7 +61,7 @@ class Scope:
                     f"bad pool id {self.pool_id!r} in agent scope: use 1-64 letters, digits, "
                     "'_', '-' or '.', starting with a letter or digit"
                 )
-        elif self.kind in ("ingest", "admin"):
+        elif self.kind in _PLAIN_KINDS:
             if self.pool_id is not None:
                 raise ScopeError(f"scope {self.kind!r} takes no pool id")
         else:
@@ -65,18 +69,20 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> Scope:
-        """Parse ``ingest``, ``admin`` or ``agent:<pool id>``; ``ScopeError`` says why not."""
+        """Parse ``ingest``, ``admin``, ``viewer`` or ``agent:<pool id>``; ``ScopeError``
+        says why not."""
         value = text.strip()
-        if value == "ingest":
-            return cls("ingest")
-        if value == "admin":
-            return cls("admin")
+        for kind in _PLAIN_KINDS:
+            if value == kind:
+                return cls(kind)
         if value.startswith("agent:"):
             pool_id = value.removeprefix("agent:")
             if not pool_id:
                 raise ScopeError("scope 'agent:' needs a pool id, e.g. 'agent:emea-tier1'")
             return cls("agent", pool_id)
-        raise ScopeError(f"unknown scope {text!r}: expected 'ingest', 'admin' or 'agent:<pool id>'")
+        raise ScopeError(
+            f"unknown scope {text!r}: expected 'ingest', 'admin', 'viewer' or 'agent:<pool id>'"
+        )
 
     def __str__(self) -> str:
         return f"agent:{self.pool_id}" if self.kind == "agent" else self.kind
@@ -111,6 +117,15 @@ class Principal:
     def allows_admin(self) -> bool:
         """May change config and manage tokens."""
         return Scope("admin") in self.scopes
+
+    def allows_read(self) -> bool:
+        """May read what ops read -- config, versions, coverage, KPIs, pools, tokens'
+        metadata, the audit log -- without changing anything (``admin`` or ``viewer``)."""
+        return self.allows_admin() or Scope("viewer") in self.scopes
+
+    def allows_pool_read(self, pool_id: str) -> bool:
+        """May read the status and listing of ``pool_id``: its agents, or a reader."""
+        return self.allows_read() or self.allows_pool(pool_id)
 
     def allows_ingest(self) -> bool:
         """May post tickets. Admin implies it: an admin can mint an ingest token anyway."""

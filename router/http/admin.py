@@ -11,7 +11,7 @@ from router.core.errors import InvalidInput
 from router.core.tokens import LastAdminTokenError, TokenInfo
 from router.http import appkeys as K
 from router.http.agent_requests import parse_body
-from router.http.auth import actor, require_admin
+from router.http.auth import actor, require_admin, require_read
 from router.http.util import json_error, json_response, query_int, read_body
 from router.service import token_creation
 from router.service.token_creation import TokenRequest
@@ -75,7 +75,7 @@ async def create_token(request: web.Request) -> web.Response:
 
 async def list_tokens(request: web.Request) -> web.Response:
     """Every token's metadata (never a secret)."""
-    require_admin(request)
+    require_read(request)
     infos = await request.app[K.TOKENS].list()
     return json_response({"tokens": [_info(i) for i in infos]})
 
@@ -97,6 +97,6 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 async def audit(request: web.Request) -> web.Response:
     """The newest audit records (``?n=``, default 100, at most 1000)."""
-    require_admin(request)
+    require_read(request)
     n = query_int(request, "n", 100, 1, 1000)
     return json_response({"records": await request.app[K.AUDIT].recent(n)})

@@ -42,7 +42,7 @@ from router.http.agent_requests import (
     valid_agent,
 )
 from router.http.appkeys import DESK
-from router.http.auth import principal, require_pool
+from router.http.auth import principal, require_pool, require_pool_read
 from router.http.util import json_error, json_response, query_int
 from router.service.escalation import Move
 from router.service.leases import AgentDesk
@@ -68,13 +68,16 @@ async def _body(request: web.Request, model: type[B]) -> B:
 Handler = Callable[[web.Request, AgentDesk, str], Awaitable[web.StreamResponse]]
 
 
-def _endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Scope check first, then the handler; bad bodies and Redis outages answered here."""
+def _endpoint(
+    handler: Handler, *, read: bool = False
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Scope check first, then the handler; bad bodies and Redis outages answered here.
+    ``read``: a read that changes nothing, also open to ``viewer`` tokens."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         pool_id = request.match_info["pool"]
-        require_pool(request, pool_id)
-        if not valid_pool_id(pool_id):  # only admin gets here with one
+        (require_pool_read if read else require_pool)(request, pool_id)
+        if not valid_pool_id(pool_id):  # only admin or viewer gets here with one
             return json_error(404, "pool", "not a pool id")
         try:
             return await handler(request, request.app[DESK], pool_id)
@@ -405,13 +408,13 @@ def agent_routes() -> list[web.RouteDef]:
     """The agents' endpoints."""
     return [
         web.post(_POOL + "/assignments/next", _endpoint(pull_next)),
-        web.get(_POOL + "/assignments", _endpoint(list_assignments)),
+        web.get(_POOL + "/assignments", _endpoint(list_assignments, read=True)),
         web.post(_ONE + "/claim", _endpoint(claim)),
         web.post(_ONE + "/accept", _endpoint(_lease_action("accept", LeaseBody))),
         web.post(_ONE + "/extend", _endpoint(_lease_action("extend", ExtendBody))),
         web.post(_ONE + "/complete", _endpoint(_lease_action("complete", CompleteBody))),
         web.post(_ONE + "/release", _endpoint(_lease_action("release", ReleaseBody))),
         web.post(_ONE + "/escalate", _endpoint(escalate)),
-        web.get(_POOL, _endpoint(pool_status)),
+        web.get(_POOL, _endpoint(pool_status, read=True)),
         web.post(_POOL + "/agents/{agent}/presence", _endpoint(presence)),
     ]

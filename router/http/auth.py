@@ -3,7 +3,8 @@
 Every route needs a token except the operational ones that load balancers and
 Prometheus call (:data:`PUBLIC_PATHS`, exact paths: nothing else is public).
 Handlers state the scope they need with :func:`require_ingest`,
-:func:`require_admin` or :func:`require_pool`; a refusal is the same whatever the
+:func:`require_admin` (changes), :func:`require_read` (the admin reads, also open to
+``viewer``), :func:`require_pool` or :func:`require_pool_read`; a refusal is the same whatever the
 resource, so it reveals nothing about it.
 
 Failed authentications -- a credential presented that is not a valid token -- are
@@ -180,6 +181,16 @@ def require_admin(request: web.Request) -> Principal:
     return who
 
 
+def require_read(request: web.Request) -> Principal:
+    """The caller, if it may read what ops read (``admin`` or ``viewer``); else 403.
+    For the admin endpoints that change nothing; those that do keep
+    :func:`require_admin`."""
+    who = principal(request)
+    if not who.allows_read():
+        raise _forbidden(request, "admin or viewer")
+    return who
+
+
 def require_ingest(request: web.Request) -> Principal:
     """The caller, if it may submit tickets (``ingest`` or ``admin``); else 403."""
     who = principal(request)
@@ -193,6 +204,15 @@ def require_pool(request: web.Request, pool_id: str) -> Principal:
     who = principal(request)
     if not who.allows_pool(pool_id):
         raise _forbidden(request, f"agent:{pool_id}")
+    return who
+
+
+def require_pool_read(request: web.Request, pool_id: str) -> Principal:
+    """The caller, if it may read pool ``pool_id``'s status and listing (its agents,
+    ``admin`` or ``viewer``); else 403."""
+    who = principal(request)
+    if not who.allows_pool_read(pool_id):
+        raise _forbidden(request, f"agent:{pool_id} or viewer")
     return who
 
 

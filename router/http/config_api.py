@@ -34,7 +34,7 @@ from router.core.ticket_schema import ticket_from_object
 from router.http import appkeys as K
 from router.http.admin_requests import RollbackRequest
 from router.http.agent_requests import parse_body
-from router.http.auth import actor, require_admin
+from router.http.auth import actor, require_admin, require_read
 from router.http.util import json_error, json_response, query_int, read_body
 from router.service.config_follower import candidate
 
@@ -111,7 +111,7 @@ def _compile(body: dict[str, Any], source: str) -> RoutingConfig | web.Response:
 
 async def get_config(request: web.Request) -> web.Response:
     """The config in force: its version, who set it and when, and the document."""
-    require_admin(request)
+    require_read(request)
     stored = await request.app[K.CONFIG_STORE].current()
     config = request.app[K.CONFIG].value
     meta = stored.summary() if stored is not None else {}
@@ -176,7 +176,7 @@ async def _put_in_force(
 
 async def config_versions(request: web.Request) -> web.Response:
     """The newest versions with who, when, why and what changed."""
-    require_admin(request)
+    require_read(request)
     limit = query_int(request, "limit", 50, 1, 1000)
     history = await request.app[K.CONFIG_STORE].history(limit)
     return json_response({"versions": [v.summary() for v in history]})
@@ -263,7 +263,7 @@ def _preview(
 
 async def coverage(request: web.Request) -> web.Response:
     """The 168-hour coverage of the config in force (``?tz=`` zone, ``?week=`` a date)."""
-    require_admin(request)
+    require_read(request)
     tz_name = request.query.get("tz", "UTC")
     try:
         tz = ZoneInfo(tz_name)

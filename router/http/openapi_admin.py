@@ -22,7 +22,7 @@ from router.service.token_creation import TokenRequest
 
 # Years 1970-9998 (near the calendar's ends a week's local times overflow).
 _WEEK_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
-_SCOPE_PATTERN = rf"^\s*(ingest|admin|agent:{SCOPE_POOL_ID.pattern})\s*$"
+_SCOPE_PATTERN = rf"^\s*(ingest|admin|viewer|agent:{SCOPE_POOL_ID.pattern})\s*$"
 
 
 def _token_request() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from aiohttp import web
 from router.core.errors import InvalidInput
 from router.core.kpi import MAX_WEEKS
 from router.http import appkeys as K
-from router.http.auth import principal, require_admin
+from router.http.auth import principal, require_read
 from router.http.util import json_error, json_response, query_int
 from router.service.stats import Stats, scorecard_csv
 
@@ -35,7 +35,7 @@ _UNAVAILABLE = "KPIs are not available on this service"
 async def get_stats(request: web.Request) -> web.Response:
     """KPIs of ``period`` (``last_hour``, ``today`` in ``tz``) or ``from``..``to``,
     overall and grouped ``by`` pool, vendor, language or tier; shares; the backlog."""
-    require_admin(request)
+    require_read(request)
     stats = _stats(request)
     if stats is None:
         return json_error(503, None, _UNAVAILABLE)
@@ -53,14 +53,15 @@ async def get_stats(request: web.Request) -> web.Response:
 async def get_scorecard(request: web.Request) -> web.Response:
     """The vendor's scorecard for the last ``weeks`` ISO weeks (JSON, or CSV with
     ``format=csv``). An agent token reads only its own pools of it: 403 for a vendor
-    none of its pools belongs to (unknown vendors alike); admin gets 404 for those."""
+    none of its pools belongs to (unknown vendors alike); admin and viewer get 404 for
+    those."""
     who = principal(request)
     stats = _stats(request)
     if stats is None:
         return json_error(503, None, _UNAVAILABLE)
     vendor = request.match_info["vendor"]
     pools = stats.vendor_pools(vendor)
-    if not who.allows_admin():
+    if not who.allows_read():
         pools = [p for p in pools if who.allows_pool(p)]
         if not pools:
             return json_error(403, None, "this token may not read that vendor's scorecard")

@@ -50,7 +50,7 @@ class TokenRequest(StrictModel):
 
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(
-        min_length=1, max_length=64, description="ingest | admin | agent:<pool id>"
+        min_length=1, max_length=64, description="ingest | admin | viewer | agent:<pool id>"
     )
     expires_in_days: ExpiryDays | None = Field(
         default=None, description="days until it expires; none: never"

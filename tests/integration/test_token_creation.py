@@ -47,7 +47,7 @@ REFUSED: list[tuple[dict[str, Any], list[str], str, str]] = [
         {"scopes": ["root"]},
         ["--scope", "root"],
         "scopes",
-        "unknown scope 'root': expected 'ingest', 'admin' or 'agent:<pool id>'",
+        "unknown scope 'root': expected 'ingest', 'admin', 'viewer' or 'agent:<pool id>'",
     ),
     (
         {"scopes": ["agent:"]},

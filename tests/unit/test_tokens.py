@@ -49,7 +49,7 @@ def test_scope_parses(text: str, scope: Scope) -> None:
         ("agent:bad pool", "bad pool id 'bad pool'"),
         ("agent:-leading", "bad pool id '-leading'"),
         ("agent:" + "p" * 65, "bad pool id"),
-        ("pool:emea", "expected 'ingest', 'admin' or 'agent:<pool id>'"),
+        ("pool:emea", "expected 'ingest', 'admin', 'viewer' or 'agent:<pool id>'"),
     ],
 )
 def test_bad_scopes_say_why(text: str, message: str) -> None:
