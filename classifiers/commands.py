@@ -21,6 +21,7 @@ from classifiers.datasets import Dataset, input_from_json, read_dataset
 from classifiers.defaults import DEFAULT_C
 from classifiers.errors import ClassifierError
 from classifiers.exports import FORMATS, parse_delimiter
+from classifiers.heads import head_name_problem
 from classifiers.label_map import UNMAPPED_CHOICES, load_label_map
 from classifiers.paths import default_model_dir
 from classifiers.types import ClassifierInput
@@ -42,11 +43,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a head (tier, category, ...) from a CSV, JSON-lines or .xlsx export",
-        description="Train one task's head and write it into a model folder. A new folder "
-        "starts with the other heads of --base (the default model).",
+        description="Train one task's head and write it into a model folder: --out creates "
+        "or updates a folder (a new one starts with the other heads of --base, the default "
+        "model); --model-dir adds or replaces the head in an existing model, which is "
+        "swapped in whole. Heads other than language, tier and category are extra heads: "
+        "predicted with the others, matched by rules under match.predicted.",
     )
     _data_args(p)
-    p.add_argument("--out", type=Path, required=True, help="model folder to create or update")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="model folder to create or update")
+    where.add_argument(
+        "--model-dir",
+        type=Path,
+        help="existing model folder to add the head to (or replace it in), swapped in whole",
+    )
     p.add_argument(
         "--base",
         type=Path,
@@ -65,7 +75,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
     p = subparsers.add_parser(
         "evaluate",
-        help="print a JSON report: accuracy, macro_f1, per-class P/R/F1, confusion matrix",
+        help="report accuracy, macro_f1, per-class P/R/F1, confusion matrix, calibration "
+        "and confidence thresholds",
         description="Score a trained head on labelled data (--model), or estimate how well "
         "training on this data works with a held-out split (--holdout) or k-fold "
         "cross-validation (--cv).",
@@ -83,6 +94,21 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--c", type=float, default=DEFAULT_C)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--target-accuracy",
+        type=_share,
+        default=0.9,
+        metavar="ACC",
+        help="report the lowest confidence threshold whose tickets reach this accuracy "
+        "(default 0.9)",
+    )
+    p.add_argument(
+        "--output",
+        choices=("json", "text"),
+        default="json",
+        help="json (default): the full report; text: headline figures and the table of "
+        "confidence thresholds",
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser(
@@ -134,7 +160,13 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--body-column", default=None, help="body field (see --subject-column)")
     p.add_argument("--label-column", required=True, help="label field (e.g. tier, labels.tier)")
-    p.add_argument("--task", required=True, help="head name: tier, category or your own")
+    p.add_argument(
+        "--task",
+        required=True,
+        type=_head_name,
+        help="head name: tier, category or an extra head of your own (a lowercase "
+        "identifier, e.g. priority, queue)",
+    )
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from the file name")
     p.add_argument(
         "--delimiter",
@@ -158,6 +190,24 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         help="values the label map lacks: stop with an error listing them (default), "
         "or drop their rows and count them",
     )
+
+
+def _share(value: str) -> float:
+    """A number between 0 and 1 (an accuracy)."""
+    try:
+        share = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return share
+
+
+def _head_name(value: str) -> str:
+    problem = head_name_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _delimiter(value: str) -> str:
@@ -249,6 +299,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.build import train_into
 
     started = time.perf_counter()
+    if args.model_dir is not None:
+        return _train_into_model(args, started)
     try:
         data = _read_data(args)
         texts, labels, digest = data.texts, data.labels, data.sha256
@@ -273,25 +325,61 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_into_model(args: argparse.Namespace, started: float) -> int:
+    """``train --model-dir``: one head into an existing model, then what was trained."""
+    from classifiers.retrain import train_head_into_model
+
+    try:
+        data = _read_data(args)
+        _progress(
+            f"read {len(data.texts)} examples, {len(set(data.labels))} labels from {args.data}"
+        )
+        trained = train_head_into_model(
+            args.model_dir,
+            args.task,
+            data.texts,
+            data.labels,
+            data_sha256=data.sha256,
+            data_name=args.data.name,
+            c=args.c,
+            seed=args.seed,
+            progress=_progress,
+        )
+    except (ClassifierError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in trained.summary():
+        _progress(line)
+    _progress(f"done in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``ticket-router evaluate``."""
-    from classifiers.evaluation import cross_validate, evaluate_head
+    from classifiers.evaluation import cross_validate, evaluate_head, format_text
     from classifiers.store import load_head, read_manifest
 
+    target = args.target_accuracy
     try:
         data = _read_data(args)
         texts, labels, digest = data.texts, data.labels, data.sha256
         if args.cv is not None:
             result = cross_validate(
-                texts, labels, folds=args.cv, seed=args.seed, c=args.c, progress=_progress
+                texts,
+                labels,
+                folds=args.cv,
+                seed=args.seed,
+                c=args.c,
+                progress=_progress,
+                target_accuracy=target,
             )
             result["mode"] = f"{args.cv}-fold cross-validation"
         elif args.holdout is not None:
-            result = _holdout(texts, labels, args.holdout, args.c, args.seed)
+            result = _holdout(texts, labels, args.holdout, args.c, args.seed, target)
         else:
             model_dir = _model_dir(args.model)
             stored = load_head(model_dir, read_manifest(model_dir), args.task)
-            result = evaluate_head(stored.head, stored.spec, texts, labels)
+            result = evaluate_head(stored.head, stored.spec, texts, labels, target_accuracy=target)
             result["mode"] = f"model {model_dir}"
     except (ClassifierError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -299,11 +387,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result.update(task=args.task, data=str(args.data), data_sha256=digest)
     if args.label_map is not None:
         result["label_map"] = {"file": str(args.label_map), "dropped": data.dropped.total()}
-    sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    if args.output == "text":
+        sys.stdout.write(format_text(result))
+    else:
+        sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     return 0
 
 
-def _holdout(texts: list[str], labels: list[str], share: float, c: float, seed: int) -> Any:
+def _holdout(
+    texts: list[str], labels: list[str], share: float, c: float, seed: int, target: float
+) -> Any:
     """Train on a stratified 1-share of the data and report on the rest."""
     from sklearn.model_selection import train_test_split
 
@@ -316,7 +409,7 @@ def _holdout(texts: list[str], labels: list[str], share: float, c: float, seed: 
         texts, labels, test_size=share, random_state=seed, stratify=labels
     )
     head, _ = train_head(fit_t, fit_l, c=c, seed=seed, progress=_progress)
-    result = evaluate_head(head, TOPIC_SPEC, test_t, test_l)
+    result = evaluate_head(head, TOPIC_SPEC, test_t, test_l, target_accuracy=target)
     result["mode"] = f"held-out {share:.0%}"
     return result
 
