@@ -67,17 +67,35 @@ port_open() {  # host port; bash's /dev/tcp: no Python needed, and fast
   timeout 2 bash -c ": >/dev/tcp/$1/$2" 2>/dev/null
 }
 
-# A Debian service of that name (systemd unit or init.d script)?
+# Debian's services where something runs them: systemd's unit while systemd is the init
+# (PID 1), else the package's init.d script. A container, a chroot or WSL without systemd
+# has no `systemctl` that works and often no `service`: the init.d script is run directly
+# there, and a server whose package has none, or whose script fails, is started by hand.
+systemd_runs() { command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; }
 has_service() {
-  [ -f "/etc/init.d/$1" ] || [ -f "/lib/systemd/system/$1.service" ] \
-    || [ -f "/usr/lib/systemd/system/$1.service" ]
-}
-
-start_service() {  # name: `service` runs systemd's unit when systemd runs, else init.d's script
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    as_root systemctl start "$1"
+  if systemd_runs; then
+    [ -f "/lib/systemd/system/$1.service" ] || [ -f "/usr/lib/systemd/system/$1.service" ] \
+      || [ -f "/etc/init.d/$1" ]
   else
-    as_root service "$1" start
+    [ -x "/etc/init.d/$1" ]
+  fi
+}
+service_do() {  # name action (start, restart)
+  if systemd_runs; then
+    as_root systemctl "$2" "$1"
+  else
+    as_root "/etc/init.d/$1" "$2"
+  fi
+}
+# as_daemon_user USER COMMAND...: as that system user when it exists (the Debian
+# package's), so that the files the server writes stay its own; else as root.
+as_daemon_user() {
+  local user=$1
+  shift
+  if id -u "$user" >/dev/null 2>&1; then
+    as_root runuser -u "$user" -- "$@"
+  else
+    as_root "$@"
   fi
 }
 
@@ -89,7 +107,8 @@ venv_package() { "$PY" -c 'import sys; print("python%d.%d-venv" % sys.version_in
 # 1. System packages (only what is missing).
 missing=()
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+installed_redis=""
+command -v redis-server >/dev/null 2>&1 || { missing+=(redis-server); installed_redis=1; }
 if ! command -v "$PY" >/dev/null 2>&1; then
   missing+=(python3 python3-venv)
 elif ! venv_ready && ! can_make_venv; then
@@ -115,27 +134,47 @@ fi
 # Redis keeps every claim, token and config version: it runs with the append-only file
 # (fsync every second) in a data folder that survives a restart.
 REDIS_DIR=${ROUTER_REDIS_DIR:-/var/lib/redis}
-if port_open 127.0.0.1 6379; then
-  log "redis: answering on 127.0.0.1:6379"
-elif has_service redis-server && [ -f /etc/redis/redis.conf ]; then
-  log "redis: starting Debian's redis-server service with appendonly yes"
+redis_aof_config() {
   as_root sed -i -e 's/^appendonly no/appendonly yes/' \
     -e 's/^# *appendfsync everysec/appendfsync everysec/' /etc/redis/redis.conf
-  start_service redis-server
-else
+}
+start_redis_by_hand() {
   log "redis: starting redis-server (append-only file in $REDIS_DIR)"
   as_root mkdir -p "$REDIS_DIR"
-  as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes \
-    --appendfsync everysec --dir "$REDIS_DIR" --logfile "$REDIS_DIR/ticket-router-redis.log"
+  if id -u redis >/dev/null 2>&1; then as_root chown redis: "$REDIS_DIR"; fi
+  as_daemon_user redis redis-server --daemonize yes --bind 127.0.0.1 --port 6379 \
+    --appendonly yes --appendfsync everysec --dir "$REDIS_DIR" \
+    --logfile "$REDIS_DIR/ticket-router-redis.log"
+}
+if port_open 127.0.0.1 6379; then
+  if [ -n "$installed_redis" ] && [ -f /etc/redis/redis.conf ] && has_service redis-server; then
+    # Started by the package just installed, with Debian's `appendonly no`: nothing uses it
+    # yet, so it is restarted with the append-only file.
+    log "redis: restarting the redis-server just installed, with appendonly yes"
+    redis_aof_config
+    service_do redis-server restart
+  else
+    log "redis: answering on 127.0.0.1:6379"
+  fi
+elif has_service redis-server && [ -f /etc/redis/redis.conf ]; then
+  log "redis: starting Debian's redis-server service with appendonly yes"
+  redis_aof_config
+  service_do redis-server start || start_redis_by_hand
+else
+  start_redis_by_hand
 fi
+start_rabbitmq_by_hand() {
+  # Debian's /usr/sbin/rabbitmq-server, run by root, runs the node as user rabbitmq.
+  log "rabbitmq: starting rabbitmq-server -detached"
+  as_root rabbitmq-server -detached
+}
 if port_open 127.0.0.1 5672; then
   log "rabbitmq: answering on 127.0.0.1:5672"
 elif has_service rabbitmq-server; then
   log "rabbitmq: starting Debian's rabbitmq-server service"
-  start_service rabbitmq-server
+  service_do rabbitmq-server start || start_rabbitmq_by_hand
 else
-  log "rabbitmq: starting rabbitmq-server -detached"
-  as_root rabbitmq-server -detached
+  start_rabbitmq_by_hand
 fi
 waited=0
 until port_open 127.0.0.1 5672 && port_open 127.0.0.1 6379; do

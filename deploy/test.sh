@@ -8,5 +8,7 @@ bash deploy/setup.sh --test
 .venv/bin/ruff format --check router classifiers queues tests
 .venv/bin/mypy --strict
 .venv/bin/lint-imports
-bash deploy/check.sh  # the image, compose and Kubernetes files, offline (docs/kubernetes.md)
+# The image, compose and Kubernetes files, offline (docs/kubernetes.md); .venv/bin first on
+# PATH for the kubectl of the test extra (Debian has no recent one).
+PATH="$PWD/.venv/bin:$PATH" bash deploy/check.sh
 exec .venv/bin/pytest "$@"
