@@ -144,8 +144,8 @@ done
 ca_files=${FRESH_CA-$(ls /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)}
 if [ -n "$ca_files" ]; then
   # pip's own CA bundle plus these; read through pip.conf, as on the host.
-  cat $ca_files >"$ROOT/etc/ssl/fresh-extra-ca.pem"
-  printf '[global]\ncert = /etc/ssl/fresh-extra-ca.pem\n' >"$ROOT/etc/pip.conf"
+  cat $ca_files >"$ROOT/etc/pip-extra-ca.pem"
+  printf '[global]\ncert = /etc/pip-extra-ca.pem\n' >"$ROOT/etc/pip.conf"
 fi
 
 # 3. The network namespace: a veth pair on a /30, NAT on the host side, and a filter that
