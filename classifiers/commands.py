@@ -21,6 +21,7 @@ from classifiers.datasets import Dataset, input_from_json, read_dataset
 from classifiers.defaults import DEFAULT_C
 from classifiers.errors import ClassifierError
 from classifiers.exports import FORMATS, parse_delimiter
+from classifiers.heads import head_name_problem
 from classifiers.label_map import UNMAPPED_CHOICES, load_label_map
 from classifiers.paths import default_model_dir
 from classifiers.types import ClassifierInput
@@ -42,11 +43,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a head (tier, category, ...) from a CSV, JSON-lines or .xlsx export",
-        description="Train one task's head and write it into a model folder. A new folder "
-        "starts with the other heads of --base (the default model).",
+        description="Train one task's head and write it into a model folder: --out creates "
+        "or updates a folder (a new one starts with the other heads of --base, the default "
+        "model); --model-dir adds or replaces the head in an existing model, which is "
+        "swapped in whole. Heads other than language, tier and category are extra heads: "
+        "predicted with the others, matched by rules under match.predicted.",
     )
     _data_args(p)
-    p.add_argument("--out", type=Path, required=True, help="model folder to create or update")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="model folder to create or update")
+    where.add_argument(
+        "--model-dir",
+        type=Path,
+        help="existing model folder to add the head to (or replace it in), swapped in whole",
+    )
     p.add_argument(
         "--base",
         type=Path,
@@ -150,7 +160,13 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--body-column", default=None, help="body field (see --subject-column)")
     p.add_argument("--label-column", required=True, help="label field (e.g. tier, labels.tier)")
-    p.add_argument("--task", required=True, help="head name: tier, category or your own")
+    p.add_argument(
+        "--task",
+        required=True,
+        type=_head_name,
+        help="head name: tier, category or an extra head of your own (a lowercase "
+        "identifier, e.g. priority, queue)",
+    )
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from the file name")
     p.add_argument(
         "--delimiter",
@@ -185,6 +201,13 @@ def _share(value: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
     return share
+
+
+def _head_name(value: str) -> str:
+    problem = head_name_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _delimiter(value: str) -> str:
@@ -276,6 +299,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.build import train_into
 
     started = time.perf_counter()
+    if args.model_dir is not None:
+        return _train_into_model(args, started)
     try:
         data = _read_data(args)
         texts, labels, digest = data.texts, data.labels, data.sha256
@@ -297,6 +322,35 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _progress(f"head {args.task!r} written to {args.out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _train_into_model(args: argparse.Namespace, started: float) -> int:
+    """``train --model-dir``: one head into an existing model, then what was trained."""
+    from classifiers.retrain import train_head_into_model
+
+    try:
+        data = _read_data(args)
+        _progress(
+            f"read {len(data.texts)} examples, {len(set(data.labels))} labels from {args.data}"
+        )
+        trained = train_head_into_model(
+            args.model_dir,
+            args.task,
+            data.texts,
+            data.labels,
+            data_sha256=data.sha256,
+            data_name=args.data.name,
+            c=args.c,
+            seed=args.seed,
+            progress=_progress,
+        )
+    except (ClassifierError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in trained.summary():
+        _progress(line)
+    _progress(f"done in {time.perf_counter() - started:.1f}s")
     return 0
 
 

@@ -1,8 +1,11 @@
-"""The loaded model set: language, tier and category heads plus time-zone rules.
+"""The loaded model set: language, tier and category heads, any extra heads, time zones.
 
 :func:`load_model` reads a model folder into a new, immutable
 :class:`ModelBundle`; nothing global changes, so a service can load a new
 bundle while the old one keeps serving and swap the reference when it is ready.
+Every head of the folder is predicted in the same batch pass: the built-in ones
+and each extra head (``priority``, ``queue``, ...; :mod:`classifiers.heads`),
+whose predictions go in :attr:`Prediction.extra`.
 """
 
 from __future__ import annotations
@@ -17,15 +20,16 @@ import numpy as np
 
 from classifiers.errors import ModelError
 from classifiers.features import FeatureSpec, featurize_many, prepare
+from classifiers.heads import BUILTIN_HEADS, is_extra_head_name
 from classifiers.langid import script_bias
 from classifiers.linear import StackedHeads
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.timezones import resolve_timezone
-from classifiers.types import ClassifierInput, Prediction
+from classifiers.types import NO_EXTRA, ClassifierInput, HeadLabel, Prediction
 
 __all__ = ["REQUIRED_HEADS", "ModelBundle", "ModelError", "load_model"]
 
-REQUIRED_HEADS = ("language", "tier", "category")
+REQUIRED_HEADS = BUILTIN_HEADS
 
 
 class ModelBundle:
@@ -46,9 +50,11 @@ class ModelBundle:
             ).encode()
         ).hexdigest()
         self._version = f"{manifest.get('name', 'model')}-{digest[:12]}"
-        # Heads reading the same features share one feature pass and one product.
+        self._extra = tuple(t for t in heads if t not in REQUIRED_HEADS)
+        # Heads reading the same features share one feature pass and one product:
+        # extra heads trained like tier and category add columns to their product.
         by_spec: dict[FeatureSpec, list[str]] = {}
-        for task in REQUIRED_HEADS:
+        for task in (*REQUIRED_HEADS, *self._extra):
             by_spec.setdefault(heads[task].spec, []).append(task)
         self._groups = [
             (spec, tasks, StackedHeads([heads[t].head for t in tasks]))
@@ -59,6 +65,11 @@ class ModelBundle:
     def version(self) -> str:
         """Model name plus a short hash of what decides its predictions (files, settings)."""
         return self._version
+
+    @property
+    def extra_heads(self) -> dict[str, tuple[str, ...]]:
+        """Extra head name -> its labels, in the folder's order (built-in heads not listed)."""
+        return {task: self.heads[task].head.classes for task in self._extra}
 
     def predict(self, items: Sequence[ClassifierInput]) -> list[Prediction]:
         """One prediction per input, in order."""
@@ -80,9 +91,13 @@ class ModelBundle:
         langs, lang_conf = results["language"]
         tiers, tier_conf = results["tier"]
         cats, cat_conf = results["category"]
+        extra = [(task, *results[task]) for task in self._extra]
         out = []
         for i, item in enumerate(items):
             zone, source = resolve_timezone(item, langs[i])
+            labels: dict[str, HeadLabel] | None = (
+                {task: (names[i], conf[i]) for task, names, conf in extra} if extra else None
+            )
             out.append(
                 Prediction(
                     language=langs[i],
@@ -94,6 +109,7 @@ class ModelBundle:
                     timezone=zone,
                     timezone_source=source,
                     model_version=self._version,
+                    extra=NO_EXTRA if labels is None else labels,
                 )
             )
         return out
@@ -110,5 +126,8 @@ def load_model(model_dir: Path) -> ModelBundle:
             "train them with `ticket-router train --task ...` "
             "or run `ticket-router build-default-model`"
         )
-    heads = {task: load_head(model_dir, manifest, task) for task in REQUIRED_HEADS}
+    # Heads whose names an older version allowed ("my-head") and no rule could name
+    # are kept in the folder but not predicted.
+    extra = [t for t in manifest["heads"] if t not in REQUIRED_HEADS and is_extra_head_name(t)]
+    heads = {task: load_head(model_dir, manifest, task) for task in (*REQUIRED_HEADS, *extra)}
     return ModelBundle(model_dir, manifest, heads)
