@@ -325,8 +325,11 @@
     renderCoverage(report);
   }
 
+  // "mon" -> "Mon" (the report's weekday names are lower case).
+  const dayName = (weekday) => weekday.charAt(0).toUpperCase() + weekday.slice(1);
+
   function hourLabel(h) {
-    return `${h.weekday} ${String(h.hour).padStart(2, "0")}:00`;
+    return `${dayName(h.weekday)} ${String(h.hour).padStart(2, "0")}:00`;
   }
 
   function renderCoverage(report) {
@@ -342,7 +345,7 @@
     map.setAttribute("aria-label", `Coverage heat map, ${report.hours.length} hours by ${combos.length} language/tier rows; the table below has the same figures.`);
     const header = el("div", { className: "hm-row hm-days" }, el("span", { className: "hm-label" }, ""));
     report.hours.forEach((h, n) => {
-      header.append(el("span", { className: h.hour === 0 ? "hm-day" : "hm-tick" }, h.hour === 0 || n === 0 ? h.weekday : ""));
+      header.append(el("span", { className: h.hour === 0 ? "hm-day" : "hm-tick" }, h.hour === 0 || n === 0 ? dayName(h.weekday) : ""));
     });
     const rows = [header];
     for (const combo of combos) {
