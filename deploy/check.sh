@@ -12,7 +12,8 @@
 #   6. the Dockerfile (hadolint), the compose file (compose-spec schema; `docker compose
 #      config` and an image build too when a Docker engine answers).
 # Every check runs; the script exits 1 if any failed. Nothing is fetched but promtool,
-# once, from Debian's prometheus package (apt-get download), when it is not installed.
+# once, from Debian's promtool or prometheus package (apt-get download), when it is not
+# installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +60,11 @@ validate_k8s() {  # version files...
   echo "kubernetes-validate $version: ok, $# objects"
 }
 
-# promtool: on PATH, in the cache, or extracted from Debian's package into the cache.
+# promtool: on PATH, in the cache, or extracted from Debian's package into the cache:
+# Debian 13 has it in a package of its own, Debian 12 in prometheus.
+promtool_deb() {
+  apt-get download promtool >/dev/null 2>&1 || apt-get download prometheus >/dev/null 2>&1
+}
 promtool_bin() {
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/ticket-router"
   if command -v promtool >/dev/null 2>&1; then
@@ -68,13 +73,12 @@ promtool_bin() {
   fi
   if [ ! -x "$cache/promtool" ]; then
     mkdir -p "$cache" "$work/deb"
-    (cd "$work/deb" && { apt-get download prometheus >/dev/null 2>&1 \
-      || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 \
-           && apt-get download prometheus >/dev/null 2>&1; }; }) || {
-      echo "deploy/check.sh: cannot get promtool (apt-get download prometheus failed)" >&2
+    (cd "$work/deb" && { promtool_deb \
+      || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 && promtool_deb; }; }) || {
+      echo "deploy/check.sh: cannot get promtool (apt-get download promtool, prometheus failed)" >&2
       return 1
     }
-    dpkg-deb --fsys-tarfile "$work"/deb/prometheus_*.deb | tar -x -C "$work/deb" ./usr/bin/promtool
+    dpkg-deb --fsys-tarfile "$(ls "$work"/deb/*.deb | head -n 1)" | tar -x -C "$work/deb" ./usr/bin/promtool
     mv "$work/deb/usr/bin/promtool" "$cache/promtool"
   fi
   echo "$cache/promtool"
