@@ -16,6 +16,7 @@ from router.core.audit import AuditRecord
 from router.core.config_version import ConfigVersion
 from router.core.leases import Acted, Held, Lease, PresenceStatus, Refusal
 from router.core.leases import Action as LeaseAction
+from router.core.sessions import Session
 from router.core.store_health import RedisHealth
 from router.core.tokens import Principal, Scope, TokenInfo
 
@@ -342,4 +343,21 @@ class AssignmentPublisher(Protocol):
 
     async def publish_assignment(self, pool_id: str, ticket_id: str, body: bytes) -> None:
         """Publish ``body`` to the pool's queue, persistent, with publisher confirm."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Browser sessions, kept under the SHA-256 of their id (never the id itself) and
+    gone by themselves when they expire."""
+
+    async def put(self, session_id: str, session: Session) -> None:
+        """Store ``session`` under ``session_id`` until its ``expires_at``."""
+        ...
+
+    async def get(self, session_id: str) -> Session | None:
+        """The session of ``session_id``; None when unknown, ended or unreadable."""
+        ...
+
+    async def delete(self, session_id: str) -> bool:
+        """End a session; True if there was one."""
         ...
