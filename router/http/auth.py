@@ -1,13 +1,25 @@
-"""Bearer-token authentication and scope checks for the HTTP API.
+"""Authentication (bearer tokens and dashboard sessions) and scope checks for the HTTP API.
 
-Every route needs a token except the operational ones that load balancers and
-Prometheus call (:data:`PUBLIC_PATHS`, exact paths: nothing else is public).
+Every route needs a credential except the operational ones that load balancers and
+Prometheus call (:data:`PUBLIC_PATHS`, exact paths), the dashboard's HTML shell
+(:data:`PUBLIC_PAGES`, exact paths: it holds no data) and static assets (under
+:data:`PUBLIC_PREFIXES`, plain file names only), and the sign-in itself
+(``POST /v1/session``): see :func:`is_public`. Nothing else is public.
+
+A credential is ``Authorization: Bearer <token>`` or, when that header is absent,
+the ``tr_session`` cookie of a dashboard session (:mod:`router.http.session`). A
+cookie travels with every request the browser makes to this origin, whoever's page
+asked for it, so a cookie-authenticated request that may change something (any
+method but GET, HEAD and OPTIONS) must also carry the session's CSRF value in
+``X-CSRF-Token`` (403 otherwise); a page of another origin cannot read that value.
+Bearer requests need no CSRF value: a browser never adds that header by itself.
 Handlers state the scope they need with :func:`require_ingest`,
 :func:`require_admin` (changes), :func:`require_read` (the admin reads, also open to
 ``viewer``), :func:`require_pool` or :func:`require_pool_read`; a refusal is the same whatever the
 resource, so it reveals nothing about it.
 
-Failed authentications -- a credential presented that is not a valid token -- are
+Failed authentications -- a credential presented that is not a valid token or
+session, or a refused sign-in -- are
 rate-limited per client address (:class:`FailureLimiter`): past 100 at once, then
 2 a second, that address gets 429 with ``Retry-After`` -- before its token is even
 looked at -- until the bucket refills. A request with no credential at all guesses
@@ -28,15 +40,35 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from queues.session_store import RedisSessionStore
 from router.core.errors import TransientError
+from router.core.sessions import csrf_matches
 from router.core.tokens import Principal
 from router.http import appkeys as K
 from router.http.util import error_body
+from router.service.ports import SessionStore
+from router.service.sessions import ActiveSession, Sessions
 
 log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+#: The dashboard's HTML shell: exact paths, public because it holds no data (the page
+#: reads everything through the API, signed in).
+PUBLIC_PAGES = frozenset({"/dashboard", "/dashboard/"})
+#: Static files, public under these prefixes -- but only a plain relative file path
+#: (no empty, "." or ".." segment, no backslash, no percent sign left after decoding).
+PUBLIC_PREFIXES = ("/dashboard/assets/",)
+#: The sign-in: it takes the token in its body, so it needs no credential.
+SIGN_IN = ("POST", "/v1/session")
+SESSION_COOKIE = "tr_session"
+CSRF_HEADER = "X-CSRF-Token"
+# Methods that change nothing: cookie requests with them need no CSRF value.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PRINCIPAL = web.RequestKey("principal", Principal)
+_SESSION = web.RequestKey("session", ActiveSession)
+#: A session store set here before the app starts (in-memory tests) is used instead
+#: of the Redis one built on the service's client.
+SESSION_STORE = web.AppKey[SessionStore]("session_store")
 # Failed authentications a client may make at once, and how fast that allowance refills.
 FAILURE_BURST = 100
 FAILURES_PER_SECOND = 2.0
@@ -89,6 +121,55 @@ def failure_limiter(app: web.Application) -> FailureLimiter:
     return limiter
 
 
+def _plain_file_path(rest: str) -> bool:
+    if not rest or "\\" in rest or "%" in rest or "\x00" in rest:
+        return False
+    return all(segment not in ("", ".", "..") for segment in rest.split("/"))
+
+
+def is_public(method: str, path: str) -> bool:
+    """Whether ``method path`` (the decoded path) needs no credential."""
+    if path in PUBLIC_PATHS or path in PUBLIC_PAGES or (method, path) == SIGN_IN:
+        return True
+    return any(
+        path.startswith(prefix) and _plain_file_path(path.removeprefix(prefix))
+        for prefix in PUBLIC_PREFIXES
+    )
+
+
+# One session use case per application, made on first use over the service's stores.
+_SESSIONS: weakref.WeakKeyDictionary[web.Application, Sessions] = weakref.WeakKeyDictionary()
+
+
+def sessions(app: web.Application) -> Sessions | None:
+    """The session use case of ``app``: over ``app[SESSION_STORE]`` if one was set,
+    else over a Redis store on the service's own client (same prefix); None when the
+    service has neither (in-memory stores without a session store)."""
+    found = _SESSIONS.get(app)
+    if found is None:
+        store = app.get(SESSION_STORE)
+        if store is None:
+            redis = app.get(K.REDIS)
+            if redis is None:
+                return None
+            store = RedisSessionStore(redis, app[K.SETTINGS].names.redis_prefix)
+        found = _SESSIONS[app] = Sessions(app[K.TOKENS], store)
+    return found
+
+
+def clear_session_cookie(response: web.StreamResponse, request: web.Request) -> None:
+    """Tell the browser to drop the session cookie (same attributes as when set)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        "",
+        max_age=0,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
 def _error(
     cls: type[web.HTTPException], message: str, *, field: str | None = None, **headers: str
 ) -> web.HTTPException:
@@ -96,13 +177,31 @@ def _error(
     return cls(text=body, content_type="application/json", headers=headers or None)
 
 
-def _unauthorized(
-    request: web.Request, limiter: FailureLimiter, message: str, header: str
-) -> web.HTTPException:
+def count_failure(request: web.Request) -> None:
+    """Count one failed authentication of the request's client address."""
+    limiter = failure_limiter(request.app)
     address = request.remote or "unknown"
     limiter.failed(address)
     if limiter.retry_after(address) > 0:  # logged once each time an address runs dry
         log.warning("too many failed authentications from %s: answering 429 for now", address)
+
+
+def too_many_failures(request: web.Request) -> web.HTTPException | None:
+    """The 429 for a client address past its failed authentications, or None."""
+    wait = failure_limiter(request.app).retry_after(request.remote or "unknown")
+    if wait <= 0:
+        return None
+    return _error(
+        web.HTTPTooManyRequests,
+        "too many failed authentications from this address; retry later",
+        **{"Retry-After": str(math.ceil(wait))},
+    )
+
+
+def _unauthorized(
+    request: web.Request, limiter: FailureLimiter, message: str, header: str
+) -> web.HTTPException:
+    count_failure(request)
     return _error(
         web.HTTPUnauthorized, message, field="Authorization", **{"WWW-Authenticate": header}
     )
@@ -123,20 +222,20 @@ async def starting_middleware(request: web.Request, handler: Handler) -> web.Str
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate ``Authorization: Bearer <token>``; 401 when missing or not valid,
-    429 after too many failures from the same address."""
-    if request.path in PUBLIC_PATHS:
+    """Authenticate ``Authorization: Bearer <token>``, or without that header the
+    session cookie (plus ``X-CSRF-Token`` unless the method is safe); 401 when missing
+    or not valid, 403 for a missing or wrong CSRF value, 429 after too many failures
+    from the same address."""
+    if is_public(request.method, request.path):
         return await handler(request)
     limiter = failure_limiter(request.app)
-    wait = limiter.retry_after(request.remote or "unknown")
-    if wait > 0:
-        raise _error(
-            web.HTTPTooManyRequests,
-            "too many failed authentications from this address; retry later",
-            **{"Retry-After": str(math.ceil(wait))},
-        )
+    if (refused := too_many_failures(request)) is not None:
+        raise refused
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if not scheme.strip() and not token.strip():
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return await _with_session(request, handler, cookie)
         raise _error(
             web.HTTPUnauthorized,
             "a bearer token is required",
@@ -158,6 +257,47 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         )
     request[_PRINCIPAL] = principal
     return await handler(request)
+
+
+async def _with_session(
+    request: web.Request, handler: Handler, session_id: str
+) -> web.StreamResponse:
+    use_case = sessions(request.app)
+    if use_case is None:
+        raise _error(web.HTTPServiceUnavailable, "sessions are not available on this service")
+    try:
+        active = await use_case.resolve(session_id)
+    except TransientError:
+        raise _error(web.HTTPServiceUnavailable, "the session store is unavailable") from None
+    if active is None:
+        count_failure(request)
+        refusal = _error(
+            web.HTTPUnauthorized,
+            "the session is not valid (unknown, ended, or its token revoked or expired); "
+            "sign in again",
+            field=SESSION_COOKIE,
+            **{"WWW-Authenticate": "Bearer"},
+        )
+        clear_session_cookie(refusal, request)  # the browser stops sending it
+        raise refusal
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        request.headers.get(CSRF_HEADER), active.session.csrf
+    ):
+        log.info("refused %s %s: session without its CSRF value", request.method, request.path)
+        raise _error(
+            web.HTTPForbidden,
+            f"a signed-in request that changes something needs the header {CSRF_HEADER} "
+            "with the session's csrf value",
+            field=CSRF_HEADER,
+        )
+    request[_PRINCIPAL] = active.principal
+    request[_SESSION] = active
+    return await handler(request)
+
+
+def current_session(request: web.Request) -> ActiveSession | None:
+    """The session this request was authenticated by (None for a bearer token)."""
+    return request.get(_SESSION)
 
 
 def principal(request: web.Request) -> Principal:

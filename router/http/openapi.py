@@ -29,6 +29,8 @@ from router.http.openapi_common import (
     path_param,
     request_body,
 )
+from router.http.openapi_dashboard import dashboard_paths
+from router.http.openapi_session import session_paths
 from router.http.openapi_stats import stats_paths
 
 _PUBLIC: list[dict[str, list[str]]] = []  # security: none
@@ -43,6 +45,18 @@ _READY = {
     "properties": {
         "status": {"type": "string", "enum": ["ready", "not ready"]},
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "model": {
+            "type": "object",
+            "description": "the model routing; synthetic_heads and note when tier or category "
+            "were trained on synthetic tickets (the shipped default)",
+            "required": ["version"],
+            "properties": {
+                "version": {"type": "string"},
+                "synthetic_default": {"type": "boolean"},
+                "synthetic_heads": {"type": "array", "items": {"type": "string"}},
+                "note": {"type": "string"},
+            },
+        },
     },
     "additionalProperties": {"type": ["string", "array"]},
 }
@@ -227,15 +241,27 @@ def _document() -> dict[str, Any]:
                     "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1")},
                 }
             },
+            **dashboard_paths(),
+            # Last: the fuzz run's failed sign-ins use up the failed-authentication
+            # allowance of its address, which would slow the operations after them.
+            **session_paths(),
         },
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"session": []}],
         "components": {
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "scopes: ingest (platforms), agent:<pool> (agents), admin (ops)",
-                }
+                    "description": "scopes: ingest (platforms), agent:<pool> (agents), admin "
+                    "(ops), viewer (ops, read only)",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "tr_session",
+                    "description": "the dashboard's session (POST /v1/session); requests "
+                    "but GET, HEAD and OPTIONS also need X-CSRF-Token",
+                },
             },
             "schemas": {
                 "Ticket": ticket_schema,

@@ -112,7 +112,7 @@ def admin_paths() -> dict[str, Any]:
                 },
             },
             "get": {
-                "summary": "List tokens (admin); never a secret",
+                "summary": "List tokens (admin or viewer); never a secret",
                 "responses": {"200": _list_of("tokens", _TOKEN, "token metadata"), **AUTH_ERRORS},
             },
         },
@@ -130,7 +130,7 @@ def admin_paths() -> dict[str, Any]:
         },
         "/v1/admin/audit": {
             "get": {
-                "summary": "Newest audit-log records (admin)",
+                "summary": "Newest audit-log records (admin or viewer)",
                 "parameters": [int_query("n", 1, 1000, "how many (default 100)")],
                 "responses": {
                     "200": _list_of("records", {"type": "object"}, "records, newest first"),
@@ -141,7 +141,8 @@ def admin_paths() -> dict[str, Any]:
         },
         "/v1/config": {
             "get": {
-                "summary": "The routing config in force, with its version and author (admin)",
+                "summary": "The routing config in force, with its version and author "
+                "(admin or viewer)",
                 "responses": {"200": json_body(_CONFIG_VERSION, "the config"), **AUTH_ERRORS},
             },
             "put": {
@@ -167,7 +168,7 @@ def admin_paths() -> dict[str, Any]:
         },
         "/v1/config/versions": {
             "get": {
-                "summary": "Config history, newest first: who, when, why, diff (admin)",
+                "summary": "Config history, newest first: who, when, why, diff (admin or viewer)",
                 "parameters": [int_query("limit", 1, 1000, "how many (default 50)")],
                 "responses": {
                     "200": _list_of("versions", _CONFIG_VERSION, "versions"),
@@ -229,7 +230,7 @@ def admin_paths() -> dict[str, Any]:
         "/v1/coverage": {
             "get": {
                 "summary": "For each hour of the week, which languages x tiers have an "
-                "open pool; gaps first (admin)",
+                "open pool; gaps first (admin or viewer)",
                 "parameters": [
                     {
                         "name": "tz",

@@ -160,7 +160,8 @@ def agent_paths() -> dict[str, Any]:
     return {
         "/v1/pools/{pool}": {
             "get": _agent_op(
-                "A pool's capacity, open and queued counts, agents by presence",
+                "A pool's capacity, open and queued counts, agents by presence "
+                "(agent:<pool>, admin or viewer)",
                 None,
                 {"200": json_body(_POOL_STATUS, "the pool"), "404": err("no such pool")},
                 ("pool",),
@@ -169,7 +170,8 @@ def agent_paths() -> dict[str, Any]:
         "/v1/pools/{pool}/assignments": {
             "get": {
                 **_agent_op(
-                    "The pool's backlog and leases, for supervisors (no ticket content)",
+                    "The pool's backlog and leases, for supervisors (no ticket content; "
+                    "agent:<pool>, admin or viewer)",
                     None,
                     {
                         "200": json_body(_POOL_LISTING, "backlog and leases"),

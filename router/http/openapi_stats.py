@@ -121,7 +121,7 @@ def stats_paths() -> dict[str, Any]:
         "/v1/stats": {
             "get": {
                 "summary": "KPIs of a period: volume, SLA attainment, times to accept and "
-                "complete, cost, shares, coverage gaps, the backlog now (admin)",
+                "complete, cost, shares, coverage gaps, the backlog now (admin or viewer)",
                 "parameters": [
                     _query(
                         "period",
@@ -147,7 +147,7 @@ def stats_paths() -> dict[str, Any]:
         "/v1/vendors/{vendor}/scorecard": {
             "get": {
                 "summary": "A vendor's weekly scorecard: volume, SLA attainment, cost, "
-                "escalations, expiries (admin, or an agent token for its own pools)",
+                "escalations, expiries (admin or viewer, or an agent token for its own pools)",
                 "parameters": [
                     {
                         "name": "vendor",
