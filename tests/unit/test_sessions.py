@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from router.core.sessions import (
     SESSION_TTL_S,
@@ -18,7 +20,8 @@ from router.core.sessions import (
     session_digest,
 )
 from router.core.tokens import parse_scopes
-from router.http.auth import is_public
+from router.http.auth import clear_session_cookie, is_public
+from router.http.session import set_session_cookie
 from router.service.sessions import ActiveSession, Sessions
 from tests.fakes import MemoryTokenStore
 
@@ -174,3 +177,20 @@ async def test_a_session_ends_at_its_expiry_and_with_its_tokens_expiry() -> None
     tokens.clock = lambda: NOW + timedelta(hours=8)
     assert await sessions.resolve(long_lived.session_id) is None
     assert store.sessions == {}
+
+
+@pytest.mark.parametrize(("scheme", "secure"), [("http", False), ("https", True)])
+def test_the_cookie_is_secure_over_https_only(scheme: str, secure: bool) -> None:
+    request = make_mocked_request("POST", "/v1/session").clone(scheme=scheme)
+    response = web.Response()
+    set_session_cookie(response, request, "opaque")
+    first, *attributes = (
+        p.strip() for p in response.cookies["tr_session"].OutputString().split(";")
+    )
+    assert first == "tr_session=opaque"
+    expected = {"HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"}
+    assert set(attributes) == (expected | {"Secure"} if secure else expected)
+    cleared = web.Response()
+    clear_session_cookie(cleared, request)
+    _, *gone = (p.strip() for p in cleared.cookies["tr_session"].OutputString().split(";"))
+    assert "Max-Age=0" in gone and "Path=/" in gone and ("Secure" in gone) is secure
