@@ -20,6 +20,7 @@ from router.core.config_types import (
     ANY,
     ConfigError,
     DataPolicy,
+    HeadMatch,
     LowConfidence,
     Pool,
     RoutingConfig,
@@ -240,6 +241,7 @@ def _compile_rule(
             language_confidence_above=match.language_confidence_above,
             category_confidence_below=match.category_confidence_below,
             category_confidence_above=match.category_confidence_above,
+            predicted=_head_matches(match.predicted),
         ),
         pools=targets,
         strategy=action.strategy,
@@ -253,6 +255,30 @@ def _compile_rule(
         require_in_house=action.require_in_house,
         require_full_access=action.require_full_access,
         set_tier=action.set_tier,
+    )
+
+
+def _head_matches(predicted: dict[str, list[str] | float] | None) -> tuple[HeadMatch, ...]:
+    """``match.predicted`` per head, in the order the rule first names each head (the
+    schema has checked every key and value)."""
+    if not predicted:
+        return ()
+    labels: dict[str, frozenset[str] | None] = {}
+    above: dict[str, float] = {}
+    below: dict[str, float] = {}
+    for key, value in predicted.items():
+        if isinstance(value, list):
+            labels[key] = frozenset(value)
+        elif key.endswith("_confidence_above"):
+            head = key.removesuffix("_confidence_above")
+            labels.setdefault(head, None)
+            above[head] = float(value)
+        else:
+            head = key.removesuffix("_confidence_below")
+            labels.setdefault(head, None)
+            below[head] = float(value)
+    return tuple(
+        HeadMatch(head, values, above.get(head), below.get(head)) for head, values in labels.items()
     )
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from classifiers.heads import BUILTIN_HEADS, CONFIDENCE_SUFFIXES, head_name_problem
 from router.core.domain import POOL_ID_PATTERN, DataAccess, PoolKind, Priority
 from router.core.schedule import parse_window
 
@@ -125,6 +126,45 @@ class PoolModel(_Model):
         return self
 
 
+# A key of ``match.predicted``: a head name, or one with a confidence suffix.
+PREDICTED_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,31}(_confidence_above|_confidence_below)?$"
+PredictedKey = Annotated[str, Field(pattern=PREDICTED_KEY_PATTERN)]
+HeadLabelText = Annotated[str, Field(min_length=1, max_length=128)]
+Confidence = Annotated[float, Field(ge=0, le=1)]
+# Where a rule matches a built-in head instead of under ``predicted``.
+_BUILTIN_FIELDS = {"language": "languages", "tier": "tiers", "category": "categories"}
+
+
+def _check_predicted(value: Any) -> Any:
+    """The shape of ``predicted``, key by key, before pydantic reads the values: a head
+    name takes a list of labels, ``<head>_confidence_above|below`` a number in [0, 1]."""
+    if not isinstance(value, dict):
+        return value  # pydantic says what is wrong with it
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ValueError(f"key {key!r} is not a head name")
+        suffix = next((s for s in CONFIDENCE_SUFFIXES if key.endswith(s)), "")
+        head = key.removesuffix(suffix) if suffix else key
+        problem = head_name_problem(head)
+        if problem is not None:
+            raise ValueError(f"{key}: {problem}")
+        if head in BUILTIN_HEADS:
+            instead = f"{head}{suffix}" if suffix else _BUILTIN_FIELDS[head]
+            raise ValueError(
+                f"{key}: {head} is a built-in head: match it with {instead!r} beside 'predicted'"
+            )
+        if suffix:
+            if isinstance(item, bool) or not isinstance(item, int | float) or not 0 <= item <= 1:
+                raise ValueError(f"{key}: must be a confidence from 0 to 1 (got {item!r})")
+        elif (
+            not isinstance(item, list)
+            or not item
+            or not all(isinstance(label, str) and label for label in item)
+        ):
+            raise ValueError(f"{key}: must be a non-empty list of labels of head {head!r}")
+    return value
+
+
 class MatchModel(_Model):
     """What a rule matches; every field given must match, list fields match any item."""
 
@@ -145,6 +185,15 @@ class MatchModel(_Model):
     language_confidence_above: float | None = Field(default=None, ge=0, le=1)
     category_confidence_below: float | None = Field(default=None, ge=0, le=1)
     category_confidence_above: float | None = Field(default=None, ge=0, le=1)
+    predicted: dict[PredictedKey, list[HeadLabelText] | Confidence] | None = Field(
+        default=None,
+        description="The model's extra heads (priority, queue, ...): `queue: [billing]` "
+        "matches when head queue's label is one of the list, `queue_confidence_above: 0.7` "
+        "when its confidence is at least 0.7 (`_below`: under). The model in force must "
+        "have every head and label named.",
+    )
+
+    _predicted = field_validator("predicted", mode="before")(_check_predicted)
 
 
 class EscalationModel(_Model):

@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from classifiers.types import Prediction
+from classifiers.heads import BUILTIN_HEADS
+from classifiers.types import NO_EXTRA, Prediction
 from router.core.domain import Decision, Ticket
 from router.core.masking import Masker, ticket_regions
 
@@ -52,6 +53,7 @@ _ISOLATED_FIELDS = (
     "fallback",
     "opens_at",
     "confidence",
+    "predictions",
     "model_version",
     "config_version",
     "received_at",
@@ -113,6 +115,9 @@ class Assignment:
     escalation_step: int | None = None
     #: The move history (agent escalations, SLA steps), oldest first.
     moves: tuple[Mapping[str, Any], ...] | None = None
+    #: Every head's prediction, built-in and extra: head -> ``{"label", "confidence"}``
+    #: (``None`` in a record written before it was recorded).
+    predictions: Mapping[str, Mapping[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -156,6 +161,7 @@ class Assignment:
             received_at=_iso(received_at) or "",
             decided_at=_iso(decision.decided_at) or "",
             ticket=dict(ticket.raw),
+            predictions=predictions_of(prediction),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,6 +202,8 @@ class Assignment:
             out["escalation_step"] = self.escalation_step
         if self.moves is not None:
             out["moves"] = [dict(m) for m in self.moves]
+        if self.predictions is not None:
+            out["predictions"] = {head: dict(p) for head, p in self.predictions.items()}
         out.update(self.extra)
         return out
 
@@ -217,6 +225,7 @@ class Assignment:
         confidence = doc.get("confidence")
         moves = doc.get("moves")
         step = doc.get("escalation_step")
+        predictions = doc.get("predictions")
         return cls(
             ticket_id=text("ticket_id"),
             pool_id=text("pool_id"),
@@ -253,6 +262,11 @@ class Assignment:
             moves=tuple(m for m in moves if isinstance(m, Mapping))
             if isinstance(moves, list)
             else None,
+            predictions={
+                str(head): dict(p) for head, p in predictions.items() if isinstance(p, Mapping)
+            }
+            if isinstance(predictions, Mapping)
+            else None,
             extra={k: v for k, v in doc.items() if k not in known},
         )
 
@@ -269,6 +283,7 @@ class Assignment:
             timezone=self.timezone,
             timezone_source=self.timezone_source or "none",
             model_version=self.model_version,
+            extra=_extra_heads(self.predictions),
         )
 
     def encode(self) -> bytes:
@@ -292,6 +307,39 @@ class Assignment:
 
 
 _FIELDS = frozenset({*Assignment.__dataclass_fields__, "schema"} - {"extra"})
+
+
+def predictions_of(prediction: Prediction) -> dict[str, dict[str, Any]]:
+    """Every head's label and confidence (rounded to 4 places), built-in heads first."""
+    out = {
+        "language": {
+            "label": prediction.language,
+            "confidence": round(prediction.language_confidence, 4),
+        },
+        "tier": {"label": prediction.tier, "confidence": round(prediction.tier_confidence, 4)},
+        "category": {
+            "label": prediction.category,
+            "confidence": round(prediction.category_confidence, 4),
+        },
+    }
+    for head, (label, confidence) in prediction.extra.items():
+        out[head] = {"label": label, "confidence": round(confidence, 4)}
+    return out
+
+
+def _extra_heads(
+    predictions: Mapping[str, Mapping[str, Any]] | None,
+) -> Mapping[str, tuple[str, float]]:
+    """The extra heads of a recorded ``predictions`` (none for an older record), so a
+    re-decision matches rules on them as the first decision did."""
+    if not predictions:
+        return NO_EXTRA
+    out = {
+        head: (str(p.get("label")), float(p.get("confidence", 1.0)))
+        for head, p in predictions.items()
+        if head not in BUILTIN_HEADS and p.get("label") is not None
+    }
+    return out or NO_EXTRA
 
 
 def build_assignment(

@@ -71,6 +71,26 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadMatch:
+    """A rule's conditions on one extra head of the model (``match.predicted``): its
+    label is one of ``labels`` and its confidence ``>= above`` and ``< below``; ``None``
+    means "any"."""
+
+    head: str
+    labels: frozenset[str] | None = None
+    above: float | None = None
+    below: float | None = None
+
+    def accepts(self, label: str, confidence: float) -> bool:
+        """Whether a prediction of this head (label, confidence) meets every condition."""
+        if self.labels is not None and label not in self.labels:
+            return False
+        if self.above is not None and not confidence >= self.above:
+            return False
+        return self.below is None or confidence < self.below
+
+
+@dataclass(frozen=True, slots=True)
 class RuleMatch:
     """The conditions of a rule; ``None`` means "any"."""
 
@@ -91,6 +111,8 @@ class RuleMatch:
     language_confidence_above: float | None = None
     category_confidence_below: float | None = None
     category_confidence_above: float | None = None
+    #: Conditions on extra heads, one per head named, in the order the rule names them.
+    predicted: tuple[HeadMatch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,7 @@ def match_rule(
             prediction.tier_confidence,
             prediction.language_confidence,
             prediction.category_confidence,
+            prediction.extra,
         ):
             return table
         mask ^= low

@@ -96,7 +96,10 @@ def _rule_table(config: RoutingConfig, rule: Rule) -> RuleTable:
     for i in order:
         mask |= 1 << i
     weights = tuple(rule.weights.get(config.pools[i].id, 1.0) for i in order)
-    residual = any(getattr(rule.match, f) is not None for f in _CONFIDENCE_FIELDS)
+    # Checked per candidate rule after the masks: confidences and the extra heads.
+    residual = bool(rule.match.predicted) or any(
+        getattr(rule.match, f) is not None for f in _CONFIDENCE_FIELDS
+    )
     return RuleTable(
         rule,
         f"rule {rule.id}",
@@ -157,9 +160,19 @@ def build_index(config: RoutingConfig) -> PolicyIndex:
 
 
 def residual_ok(
-    match: RuleMatch, tier_conf: float, language_conf: float, category_conf: float
+    match: RuleMatch,
+    tier_conf: float,
+    language_conf: float,
+    category_conf: float,
+    extra: Mapping[str, tuple[str, float]] | None = None,
 ) -> bool:
-    """The confidence thresholds of a rule (``below`` is strict, ``above`` inclusive)."""
+    """The confidence thresholds of a rule (``below`` is strict, ``above`` inclusive)
+    and its conditions on extra heads: ``extra`` is the prediction's extra heads, and a
+    head it lacks matches no condition on that head."""
+    for condition in match.predicted:
+        found = extra.get(condition.head) if extra is not None else None
+        if found is None or not condition.accepts(found[0], found[1]):
+            return False
     if match.tier_confidence_below is not None and not tier_conf < match.tier_confidence_below:
         return False
     if match.tier_confidence_above is not None and not tier_conf >= match.tier_confidence_above:

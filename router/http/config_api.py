@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from aiohttp import web
 
-from classifiers.types import Prediction
+from classifiers.types import Classifier, Prediction
 from router.config.document import DocumentError, load_document
 from router.config.load import ConfigError, RoutingConfig, content_version, diff_configs
 from router.core.assignment import Assignment
@@ -101,10 +101,13 @@ async def _decoded(raw: bytes) -> dict[str, Any] | web.Response:
     return data
 
 
-def _compile(body: dict[str, Any], source: str) -> RoutingConfig | web.Response:
-    """Validate and compile a config document (CPU work: run it in a thread)."""
+def _compile(
+    body: dict[str, Any], source: str, model: Classifier | None = None
+) -> RoutingConfig | web.Response:
+    """Validate and compile a config document, checked against ``model`` (CPU work: run
+    it in a thread)."""
     try:
-        return candidate(body, source=source)
+        return candidate(body, source=source, model=model)
     except ConfigError as exc:
         return _config_errors(exc)
 
@@ -128,7 +131,8 @@ async def put_config(request: web.Request) -> web.Response:
     body = await _decoded(await read_body(request, max_config_bytes(request)))
     if isinstance(body, web.Response):
         return body
-    new = await asyncio.to_thread(_compile, body, "PUT /v1/config")
+    model = request.app[K.MODEL].value
+    new = await asyncio.to_thread(_compile, body, "PUT /v1/config", model)
     if isinstance(new, web.Response):
         return new
     return await _put_in_force(request, new, request.query.get("comment", ""), "api")
@@ -190,7 +194,12 @@ async def rollback_config(request: web.Request) -> web.Response:
     if stored is None:
         return json_error(404, "version", f"no config version {number}")
     try:
-        new = await asyncio.to_thread(candidate, stored.document, source=f"config version {number}")
+        new = await asyncio.to_thread(
+            candidate,
+            stored.document,
+            source=f"config version {number}",
+            model=request.app[K.MODEL].value,
+        )
     except ConfigError as exc:  # valid once, refused by today's rules (e.g. a new cap)
         return _config_errors(exc)
     return await _put_in_force(request, new, f"rollback to version {number}", "rollback")
@@ -223,7 +232,9 @@ async def preview_config(request: web.Request) -> web.Response:
     if not isinstance(document, dict):
         return json_error(400, "config", "must be a mapping")
     try:
-        new = await asyncio.to_thread(candidate, document, source="preview")
+        new = await asyncio.to_thread(
+            candidate, document, source="preview", model=request.app[K.MODEL].value
+        )
     except ConfigError as exc:
         return _config_errors(exc)
     store = request.app[K.STORE]

@@ -41,7 +41,7 @@ from router.config.load import RoutingConfig
 from router.core.errors import TransientError
 from router.core.masking import masker_for
 from router.service.background import Loop
-from router.service.config_follower import ConfigFollower, bootstrap
+from router.service.config_follower import ConfigFollower, bootstrap, fit_model
 from router.service.current import Current
 from router.service.inbound import BatchRouter
 from router.service.leases import (
@@ -170,9 +170,12 @@ async def open_service(
         config, number = await _retry_redis(
             lambda: bootstrap(config_store, settings.config_path), progress
         )
+        # A rule matching an extra head this model lacks would never match: refuse to start.
+        fit_model(config, model.value)
         metrics.config_version.labels(config.version).set(1)
         log.info("config version %s (from %s)", config.version, settings.config_path)
         current = Current(config)
+        model_follower.follow_config(current)
         kpi_store = RedisKpiStore(redis, Keys(settings.names.redis_prefix))
         kpi = None
         if settings.kpi:
@@ -184,7 +187,7 @@ async def open_service(
             open_broker(settings, metrics, stores.tickets, model, current, kpi, connecting)
         )
         follower = await stack.enter_async_context(
-            _followers(settings, metrics, redis, config_store, current, number, broker)
+            _followers(settings, metrics, redis, config_store, current, number, broker, model)
         )
         follower_loop = Loop("model-follower", model_follower.check, 5.0)
         follower_loop.start()
@@ -340,6 +343,7 @@ async def _followers(
     config: Current[RoutingConfig],
     number: int,
     broker: Broker,
+    model: Current[Classifier] | None = None,
 ) -> AsyncIterator[ConfigFollower]:
     channel = await broker.connection.channel()
 
@@ -349,7 +353,7 @@ async def _followers(
         metrics.config_version.remove(config.value.version)
         metrics.config_version.labels(new.version).set(1)
 
-    follower = ConfigFollower(config_store, config, number, on_switch)
+    follower = ConfigFollower(config_store, config, number, on_switch, model=model)
     await _retry_redis(lambda: follower.subscribe(redis))
     loop = Loop("config-follower", follower.follow_once, 0.0)
     loop.start()

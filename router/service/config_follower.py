@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from classifiers.types import Classifier, extra_heads_of
 from router.config.load import (
     RoutingConfig,
     content_version,
@@ -25,6 +26,7 @@ from router.config.load import (
 )
 from router.core.config_version import ConfigConflict, ConfigVersion
 from router.core.errors import TransientError
+from router.core.model_heads import check_heads, head_problems
 from router.service.current import Current
 from router.service.ports import ConfigStore
 
@@ -40,10 +42,22 @@ def compile_version(document: Mapping[str, Any], number: int, source: str) -> Ro
     return parse_config(doc, source=source)
 
 
-def candidate(document: Mapping[str, Any], source: str) -> RoutingConfig:
-    """Validate a proposed document without storing it (raises ``ConfigError``)."""
+def candidate(
+    document: Mapping[str, Any], source: str, model: Classifier | None = None
+) -> RoutingConfig:
+    """Validate a proposed document without storing it (raises ``ConfigError``); with
+    ``model``, also that the model has every extra head and label its rules match."""
     doc = {k: v for k, v in document.items() if k != "version"}
-    return parse_config(doc, source=source)
+    config = parse_config(doc, source=source)
+    if model is not None:
+        fit_model(config, model)
+    return config
+
+
+def fit_model(config: RoutingConfig, model: Classifier) -> None:
+    """Raise ``ConfigError`` naming each rule that matches an extra head (or a label of
+    one) ``model`` lacks."""
+    check_heads(config, extra_heads_of(model), model.version)
 
 
 async def bootstrap(store: ConfigStore, path: Path) -> tuple[RoutingConfig, int]:
@@ -104,8 +118,10 @@ class ConfigFollower:
         on_switch: OnSwitch,
         *,
         poll_s: float = 0.5,
+        model: Current[Classifier] | None = None,
     ) -> None:
         self._store = store
+        self._model = model
         self._config = config
         self.number = number
         self._on_switch = on_switch
@@ -124,11 +140,22 @@ class ConfigFollower:
                 # Compiling a 500-pool config takes a noticeable fraction of a second:
                 # in a thread, so health checks and ingestion keep answering.
                 compiled = await asyncio.to_thread(_compiled, stored)
+                self._warn_unfit(compiled)
                 await self._on_switch(compiled)
                 self._config.swap(compiled)
                 self.number = stored.number
                 log.info("config version %s in force (%s)", compiled.version, stored.author)
             return self._config.value
+
+    def _warn_unfit(self, config: RoutingConfig) -> None:
+        """Say which rules cannot match with this replica's model. The version is in
+        force on every replica (another one checked it against its model), so it is
+        applied all the same: those rules match nothing here until the model has them."""
+        if self._model is None:
+            return
+        model = self._model.value
+        for path, problem in head_problems(config, extra_heads_of(model), model.version):
+            log.error("config version %s: %s: %s", config.version, path, problem)
 
     async def refresh(self) -> None:
         """Read the pointer; switch if another replica changed it."""

@@ -101,6 +101,12 @@ class Metrics:
         self.model_version = Gauge(
             "router_model_info", "The classifier model in force", ["version"], registry=r
         )
+        self.model_refused = Gauge(
+            "router_model_refused",
+            "1 while the model folder holds a model refused because the config in force "
+            "matches an extra head or label it lacks (the old model serves), else 0",
+            registry=r,
+        )
         # The process (CPU, memory, open files) and the interpreter, as for any service.
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
