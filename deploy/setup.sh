@@ -114,6 +114,8 @@ if ! command -v "$PY" >/dev/null 2>&1; then
 elif ! venv_ready && ! can_make_venv; then
   missing+=("$(venv_package)")
 fi
+# The dashboard's browser tests (tests/browser) drive Debian's Chromium with Playwright.
+if [ -n "$extras" ] && ! [ -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   root_ready
   step "apt-get update" as_root env DEBIAN_FRONTEND=noninteractive apt-get update

@@ -367,11 +367,19 @@
     }
     map.replaceChildren(...rows);
 
-    // Gap ranges as a list.
-    const gaps = $("coverage-gaps");
-    gaps.replaceChildren(
-      ...(report.gaps.length
-        ? report.gaps.map((g) => el("li", {}, `${g.language}/${g.tier}: ${g.start} to ${g.end} (${g.hours} h)`))
+    // Gap ranges as a list: one line per time range, naming every language/tier in it.
+    const ranges = new Map();
+    for (const g of report.gaps) {
+      const key = `${g.start}|${g.end}|${g.hours}`;
+      if (!ranges.has(key)) ranges.set(key, { ...g, cells: [] });
+      ranges.get(key).cells.push(`${g.language}/${g.tier}`);
+    }
+    const local = (iso) => iso.slice(0, 16).replace("T", " ");
+    $("coverage-gaps").replaceChildren(
+      ...(ranges.size
+        ? Array.from(ranges.values()).map((r) =>
+            el("li", {}, el("time", { dateTime: r.start }, local(r.start)), " to ", el("time", { dateTime: r.end }, local(r.end)), ` (${r.hours} h): ${r.cells.join(", ")}`),
+          )
         : [el("li", {}, "None: every hour has an open pool for every language and tier.")]),
     );
 
