@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from multidict import CIMultiDictProxy
 
 from router.http.dashboard import (
     ASSETS_DIR,
+    CONTENT_TYPES,
     CSP,
     IMMUTABLE,
     REVALIDATE,
@@ -23,6 +26,7 @@ from router.http.dashboard import (
     resolve_asset,
 )
 from router.http.errors import error_middleware
+from tests.conftest import REPO
 
 
 @pytest.fixture
@@ -151,3 +155,14 @@ def test_public_paths_are_exactly_the_page_and_the_assets_prefix() -> None:
         assert public_path(path)
     for path in ["/dashboard/x", "/dashboardx", "/dashboard/assets", "/v1/config", "/"]:
         assert not public_path(path)
+
+
+def test_every_asset_and_kind_of_asset_is_package_data() -> None:
+    """The wheel (and so the image, which installs it) carries every file served."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["router.http"]
+    files = sorted(p.name for p in ASSETS_DIR.iterdir())
+    assert {"index.html", "dashboard.js", "dashboard.css"} <= set(files)
+    for name in files:
+        assert any(fnmatch.fnmatch(f"dashboard_assets/{name}", g) for g in globs), name
+        assert name == "index.html" or name.endswith(tuple(CONTENT_TYPES)), name
