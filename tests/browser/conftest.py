@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 import yaml
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from queues.token_store import RedisTokenStore
 from router.core.tokens import parse_scopes
@@ -41,6 +41,10 @@ CHROMIUM = os.environ.get("ROUTER_TEST_CHROMIUM", "/usr/bin/chromium")
 #: The night pool's one open hour, in its zone (Asia/Manila, UTC+8 all year).
 NIGHT_HOURS = "11:00-12:00"
 NIGHT_POOL = "pacific-night"
+# Up to six test runs share two cores: conditions get 15 s to come true (Playwright's
+# default is 5 s); a condition that holds is seen as soon as it does.
+CONDITION_TIMEOUT_MS = 15_000
+expect.set_options(timeout=CONDITION_TIMEOUT_MS)
 
 
 def gap_config() -> dict[str, Any]:
@@ -89,6 +93,7 @@ async def browser() -> AsyncIterator[Browser]:
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """A fresh browser context and page; a page error or console error fails the test."""
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(CONDITION_TIMEOUT_MS)
     page = await context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))

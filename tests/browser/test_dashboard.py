@@ -15,6 +15,8 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 from playwright.async_api import Page, expect
 
+from queues.token_store import RedisTokenStore
+from router.core.tokens import parse_scopes
 from router.service.settings import Names
 from tests.integration.conftest import RunningService, bearer, publish, wait_for
 from tests.integration.test_leases_helpers import wait_all_assigned
@@ -317,3 +319,53 @@ async def test_a_viewer_sees_everything_and_cannot_change_the_config(
     assert status == 403
     after = await api_get(f"{service.url}/v1/config", tokens["admin"])
     assert after["number"] == before["number"]
+
+
+async def test_a_change_made_meanwhile_is_not_overwritten(
+    page: Page, service: RunningService, tokens: dict[str, str]
+) -> None:
+    await sign_in(page, service.url, tokens["admin"])
+    editor = page.get_by_label("Candidate config (JSON)")
+    await expect(editor).not_to_have_value("")
+    read = await api_get(f"{service.url}/v1/config", tokens["admin"])
+    # Someone else puts a version in force after the page read its own.
+    document = {k: v for k, v in read["config"].items() if k != "version"}
+    document["rules"] = [r for r in document["rules"] if r["id"] != RULE]
+    async with (
+        ClientSession() as http,
+        http.put(
+            f"{service.url}/v1/config", json=document, headers=bearer(tokens["admin"])
+        ) as response,
+    ):
+        assert response.status == 200
+    await page.get_by_role("button", name="Apply").click()
+    error = page.locator("#config-error")
+    await expect(error.locator(".error-field")).to_have_text("If-Match")
+    await expect(error).to_contain_text(f"version {read['number'] + 1} is in force now")
+    now = await api_get(f"{service.url}/v1/config", tokens["admin"])
+    assert now["number"] == read["number"] + 1
+    assert RULE not in [r["id"] for r in now["config"]["rules"]]
+
+
+async def test_a_revoked_token_ends_the_page_s_session(
+    page: Page,
+    service: RunningService,
+    tokens: dict[str, str],
+    redis_client: aioredis.Redis,
+    names: Names,
+) -> None:
+    store = RedisTokenStore(redis_client, names.redis_prefix)
+    plaintext, info = await store.create("wallboard", parse_scopes(["viewer"]))
+    # Signed in with the keyboard alone: type the token, Enter.
+    await page.goto(f"{service.url}/dashboard/")
+    await expect(page.get_by_label("Access token")).to_be_focused()
+    await page.keyboard.type(plaintext)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#who-name")).to_have_text("wallboard")
+    assert await store.revoke(info.token_id)
+    # The next refresh (every 5 s) is refused: the page says so and asks for a token.
+    await expect(page.get_by_label("Access token")).to_be_visible()
+    await expect(page.locator("#signin-error")).to_have_text(
+        "Your session has ended: sign in again."
+    )
+    await expect(page.locator("#app")).to_be_hidden()
