@@ -10,11 +10,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
+from scipy import optimize
 
+from classifiers.defaults import SYNTHETIC_DEFAULT, SYNTHETIC_HEAD
 from classifiers.errors import ModelError
 from classifiers.evaluation import evaluate_head
+from classifiers.features import featurize
 from classifiers.langid import LANGUAGE_SPEC, train_language_head
+from classifiers.linear import LinearHead
 from classifiers.store import (
     load_head,
     new_manifest,
@@ -23,10 +29,19 @@ from classifiers.store import (
     write_manifest,
 )
 from classifiers.synth import generate_tickets, ticket_text
+from classifiers.synth_ood import out_of_domain_texts
 from classifiers.training import TOPIC_SPEC, train_head
 
 Progress = Callable[[str], None]
 LABEL_NOISE = 0.03
+# How the default model's tier and category confidences are calibrated: one
+# temperature per head, fitted on fresh synthetic tickets (their true labels) and
+# on out-of-domain texts (every class equally likely), the two weighing alike.
+UNKNOWN_TEXTS = 600
+UNKNOWN_WEIGHT = 1.0
+# Bumped when the recipe changes what the default model says: `build-default-model
+# --if-needed` rebuilds a default folder of another recipe.
+RECIPE = 2
 
 
 def build_default_model(
@@ -54,6 +69,8 @@ def build_default_model(
     work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building."))
     try:
         manifest = new_manifest("default")
+        manifest[SYNTHETIC_DEFAULT] = True
+        manifest["recipe"] = RECIPE
         say("language: computing n-gram statistics from wordfreq")
         lang_head, lang_figures = train_language_head(
             languages=languages, n_words=language_words, seed=seed, progress=say
@@ -71,14 +88,36 @@ def build_default_model(
         # does not claim certainty; the check set keeps every label true.
         tickets = generate_tickets(n, seed, label_noise=LABEL_NOISE)
         test = generate_tickets(max(n // 5, 50), seed + 1)
+        held = generate_tickets(max(n // 5, 50), seed + 2)
         texts = [ticket_text(t) for t in tickets]
         test_texts = [ticket_text(t) for t in test]
         data_hash = hashlib.sha256(orjson.dumps(tickets)).hexdigest()
         source = f"classifiers.synth.generate_tickets({n}, {seed}, label_noise={LABEL_NOISE})"
+        say(f"calibration: {len(held)} fresh synthetic tickets, {UNKNOWN_TEXTS} unknown texts")
+        held_x = featurize([ticket_text(t) for t in held], TOPIC_SPEC)
+        unknown_x = featurize(out_of_domain_texts(UNKNOWN_TEXTS, seed), TOPIC_SPEC)
         for task in ("tier", "category"):
             say(f"{task}: training")
             labels = [t["labels"][task] for t in tickets]
             head, figures = train_head(texts, labels, seed=seed, progress=say)
+            target = np.searchsorted(np.array(head.classes), [t["labels"][task] for t in held])
+            temperature = fit_temperature_with_unknowns(
+                head.scores(held_x), target, head.scores(unknown_x), UNKNOWN_WEIGHT
+            )
+            say(
+                f"{task}: temperature {figures['temperature']:.3f} (cross-validated on "
+                f"synthetic tickets) -> {temperature:.3f} (with unknown texts)"
+            )
+            figures["calibration"] = {
+                "method": "temperature on held-out synthetic tickets and out-of-domain "
+                "texts (uniform target)",
+                "synthetic": f"classifiers.synth.generate_tickets({len(held)}, {seed + 2})",
+                "unknown": f"classifiers.synth_ood.out_of_domain_texts({UNKNOWN_TEXTS}, {seed})",
+                "unknown_weight": UNKNOWN_WEIGHT,
+                "cross_validated_temperature": figures["temperature"],
+            }
+            figures["temperature"] = temperature
+            head = with_temperature(head, temperature)
             metrics = evaluate_head(head, TOPIC_SPEC, test_texts, [t["labels"][task] for t in test])
             say(
                 f"{task}: accuracy {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
@@ -88,6 +127,7 @@ def build_default_model(
                 k: metrics[k] for k in ("n", "accuracy", "macro_f1", "expected_calibration_error")
             }
             figures.update(data=source, data_sha256=data_hash)
+            figures[SYNTHETIC_HEAD] = True
             save_head(work, manifest, task, TOPIC_SPEC, head, figures)
         manifest["build_seconds"] = round(time.perf_counter() - started, 1)
         write_manifest(work, manifest)
@@ -97,6 +137,66 @@ def build_default_model(
             shutil.rmtree(work, ignore_errors=True)
     say(f"default model written to {out} in {time.perf_counter() - started:.1f}s")
     return manifest
+
+
+def fit_temperature_with_unknowns(
+    scores: npt.NDArray[np.float32],
+    target: npt.NDArray[np.int64],
+    unknown_scores: npt.NDArray[np.float32],
+    weight: float,
+) -> float:
+    """The temperature minimising held-out log-loss plus ``weight`` times the
+    cross-entropy of the unknown texts' probabilities against the uniform
+    distribution (outlier exposure, Hendrycks et al., 2019, as a calibration).
+
+    On its own the log-loss of synthetic tickets, which the heads separate
+    almost perfectly, asks for near-certainty; the unknown texts ask for "no
+    idea". One scalar keeps every argmax (so the accuracy) unchanged.
+    """
+    rows = np.arange(scores.shape[0])
+
+    def loss(log_t: float) -> float:
+        t = np.exp(log_t)
+        z = scores / t
+        z = z - z.max(axis=1, keepdims=True)
+        known = (
+            float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, target])) if rows.size else 0.0
+        )
+        u = unknown_scores / t
+        u = u - u.max(axis=1, keepdims=True)
+        unknown = float(np.mean(np.log(np.exp(u).sum(axis=1)) - u.mean(axis=1))) if u.size else 0.0
+        return known + weight * unknown
+
+    res = optimize.minimize_scalar(loss, bounds=(-6.0, 4.0), method="bounded")
+    return float(np.exp(res.x))
+
+
+def with_temperature(head: LinearHead, temperature: float) -> LinearHead:
+    """The same head with another temperature."""
+    return LinearHead(
+        head.classes, head.rows, head.weights, head.intercept, temperature, head.scale
+    )
+
+
+def rebuild_reason(out: Path) -> str | None:
+    """Why ``build-default-model --if-needed`` must (re)build ``out``, or ``None``.
+
+    A folder that does not load is rebuilt; so is a default model (name
+    ``default``) of an older recipe. A model of another name (trained by a
+    user into that folder) is left alone.
+    """
+    from classifiers.model import load_model
+
+    try:
+        model = load_model(out)
+    except ModelError as exc:
+        return str(exc)
+    if model.manifest.get("name") == "default" and model.manifest.get("recipe") != RECIPE:
+        return (
+            f"{out} holds a default model of recipe {model.manifest.get('recipe', 1)}, "
+            f"this version builds recipe {RECIPE}"
+        )
+    return None
 
 
 def train_into(

@@ -128,7 +128,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "--if-needed",
         action="store_true",
-        help="do nothing if the folder already holds a model this version loads",
+        help="do nothing if the folder already holds a model this version loads (a default "
+        "model of an older recipe is rebuilt)",
     )
     p.set_defaults(func=cmd_build_default_model)
 
@@ -420,15 +421,13 @@ def cmd_build_default_model(args: argparse.Namespace) -> int:
 
     out = args.out if args.out is not None else default_model_dir()
     if args.if_needed:
-        from classifiers.model import load_model
+        from classifiers.build import rebuild_reason
 
-        try:
-            model = load_model(out)
-        except ClassifierError as exc:
-            _progress(f"building: {exc}")
-        else:
-            _progress(f"{out} holds model {model.version}, which loads: nothing to do")
+        reason = rebuild_reason(out)
+        if reason is None:
+            _progress(f"{out} holds a model of this version, which loads: nothing to do")
             return 0
+        _progress(f"building: {reason}")
     try:
         build_default_model(
             out, n=args.n, seed=args.seed, language_words=args.language_words, progress=_progress

@@ -10,6 +10,7 @@ import signal
 
 from aiohttp import web
 
+from classifiers.defaults import model_info
 from classifiers.errors import ModelError
 from queues.topology import TopologyMismatch
 from router.config.load import ConfigError
@@ -54,6 +55,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     if opening.done() and not opening.cancelled() and opening.exception() is not None:
         await _failed_start(runner, opening.exception())
     if K.SERVICE in app and not stopping.done():
+        warn_if_synthetic(app[K.MODEL].value)
         settle_heap()
         if ready is not None:
             ready.set()
@@ -65,6 +67,14 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     stopping.cancel()
     await runner.cleanup()
     log.info("stopped cleanly")
+
+
+def warn_if_synthetic(model: object) -> None:
+    """Say once, at WARNING, when the routed heads were trained on synthetic tickets
+    (the shipped default), and how to train a model on real ones."""
+    note = model_info(model).get("note")
+    if note is not None:
+        log.warning("%s", note)
 
 
 def settle_heap() -> None:

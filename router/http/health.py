@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from classifiers.defaults import model_info
 from router.http import appkeys as K
 from router.http.openapi import openapi_document
 from router.http.util import json_response
@@ -29,7 +30,9 @@ async def readyz(request: web.Request) -> web.Response:
     """200 when this replica can route: the broker and Redis reachable, the inbound
     consumer attached and (when required) Redis persistent; else 503. The body names
     every check, and ``warnings`` lists what an operator must know even while ready
-    (a Redis that does not persist, or whose data vanished)."""
+    (a Redis that does not persist, or whose data vanished). ``model`` says which model
+    routes, and whether it is the synthetic default (see
+    :func:`classifiers.defaults.model_info`)."""
     app = request.app
     settings = app[K.SETTINGS]
     if K.SERVICE not in app and K.STARTUP in app:
@@ -62,6 +65,8 @@ async def readyz(request: web.Request) -> web.Response:
             )
             ready = False
     body: dict[str, object] = {"status": "ready" if ready else "not ready", **checks}
+    if K.MODEL in app:
+        body["model"] = model_info(app[K.MODEL].value)
     if warnings:
         body["warnings"] = warnings
     return json_response(body, status=200 if ready else 503)

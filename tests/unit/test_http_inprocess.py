@@ -167,7 +167,10 @@ async def test_healthz_needs_no_token(api: Api) -> None:
 
 
 async def test_readyz_names_every_check(api: Api) -> None:
-    ready = {"status": "ready", "redis": "ok", "broker": "ok", "redis_persistence": "aof"}
+    ready = {
+        "status": "ready", "redis": "ok", "broker": "ok", "redis_persistence": "aof",
+        "model": {"version": "fixed-1"},
+    }  # fmt: skip
     assert await api.call("GET", "/readyz", None) == (200, ready)
     api.fakes.health.last = lost = RedisHealth(True, "none", 1, 1.0)
     status, body = await api.call("GET", "/readyz", None)

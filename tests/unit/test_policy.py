@@ -111,14 +111,16 @@ def test_data_policy_flag_applies_whatever_rule_matched(config: RoutingConfig) -
 
 def test_low_confidence_is_routed_as_tier2(config: RoutingConfig) -> None:
     d = decide(ticket(), predict(tier_confidence=0.5), config, {}, EVENING)
-    assert (d.tier, d.rule, d.pool_id) == ("tier2", "default", "andes-bpo")
+    assert (d.tier, d.rule, d.pool_id) == ("tier2", "low-confidence-triage", "hq-tier2")
     assert d.reasons[1] == "tier confidence 0.50 < 0.55: routed as tier2"
-    triage = decide(ticket(), predict(tier_confidence=0.3), config, {}, EVENING)
+    triage = decide(ticket(), predict(tier_confidence=0.65), config, {}, EVENING)
     assert (triage.rule, triage.tier, triage.pool_id) == (
         "low-confidence-triage",
         "tier2",
         "hq-tier2",
     )
+    sure = decide(ticket(), predict(tier_confidence=0.7), config, {}, EVENING)  # below: strict
+    assert (sure.rule, sure.tier) == ("tier1-split", "tier1")
 
 
 def test_capacity_and_over_capacity(config: RoutingConfig) -> None:
