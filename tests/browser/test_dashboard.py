@@ -17,6 +17,7 @@ from playwright.async_api import Page, expect
 
 from queues.token_store import RedisTokenStore
 from router.core.tokens import parse_scopes
+from router.http.dashboard import CSP
 from router.service.settings import Names
 from tests.integration.conftest import RunningService, bearer, publish, wait_for
 from tests.integration.test_leases_helpers import wait_all_assigned
@@ -141,7 +142,11 @@ async def test_sign_in_shows_the_pools_numbers_of_the_stats_and_sign_out_ends_it
 async def test_a_wrong_token_is_refused_with_the_field_named(
     page: Page, service: RunningService
 ) -> None:
-    await page.goto(f"{service.url}/dashboard/")
+    response = await page.goto(f"{service.url}/dashboard/")
+    assert response is not None
+    headers = await response.all_headers()
+    assert headers["content-security-policy"] == CSP
+    assert (headers["x-content-type-options"], headers["cache-control"]) == ("nosniff", "no-cache")
     await page.get_by_label("Access token").fill("trt_not_a_token")
     await page.get_by_role("button", name="Sign in").click()
     alert = page.locator("#signin-error")
@@ -291,6 +296,8 @@ async def test_a_viewer_sees_everything_and_cannot_change_the_config(
     await expect(page.locator("#config-version")).to_have_text(before["version"])
     await expect(page.locator('#pools-table tfoot [data-k="routed"]')).to_have_text("0")
     await expect(page.locator("#coverage-summary")).to_contain_text("hour(s)")
+    await expect(page.locator("#vendor-table tbody tr")).to_have_count(4)
+    await expect(page.locator("#vendor-error")).to_be_empty()
     await expect(page.locator("#config-readonly")).to_be_visible()
     for name in ("Preview", "Apply", "Roll back"):
         await expect(page.get_by_role("button", name=name)).to_be_disabled()
