@@ -301,7 +301,9 @@ async def test_a_viewer_sees_everything_and_cannot_change_the_config(
     await expect(page.locator("#config-readonly")).to_be_visible()
     for name in ("Preview", "Apply", "Roll back"):
         await expect(page.get_by_role("button", name=name)).to_be_disabled()
-    await expect(page.get_by_label("Candidate config (JSON)")).to_be_disabled()
+    editor = page.get_by_label("Candidate config (JSON)")
+    await expect(editor).not_to_be_editable()
+    await expect(editor).not_to_have_value("")  # readable all the same
 
     # The API refuses it anyway: the page's own session, with its CSRF value.
     status, body = await page.evaluate(

@@ -168,9 +168,11 @@
 
   function applyScopes() {
     const admin = isAdmin();
-    for (const id of ["config-editor", "config-preview", "config-apply", "config-reset", "rollback", "rollback-version"]) {
+    for (const id of ["config-preview", "config-apply", "config-reset", "rollback", "rollback-version"]) {
       $(id).disabled = !admin;
     }
+    // Read-only rather than disabled: a viewer can still focus, scroll and copy the text.
+    $("config-editor").readOnly = !admin;
     $("config-readonly").hidden = admin;
   }
 
