@@ -30,13 +30,19 @@ import bisect
 import functools
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from router.core.config_types import ConfigError
 from router.core.pii import phones as phones
-from router.core.pii.detect import Finding, contains_card_data, find_pii
+from router.core.pii.detect import (
+    Finding,
+    contains_card_data,
+    find_pii,
+    may_hold_card,
+    pieces_may_hold_card,
+)
 from router.core.pii.pseudonym import MIN_KEY_BYTES, NO_KEY_TOKEN, is_pseudonym, pseudonym
 
 log = logging.getLogger(__name__)
@@ -147,6 +153,16 @@ def ticket_regions(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _key_kind(key: str) -> str | None:
+    # The same few keys come ticket after ticket; long ones are not kept.
+    return _known_key_kind(key) if len(key) <= 64 else _read_key_kind(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_key_kind(key: str) -> str | None:
+    return _read_key_kind(key)
+
+
+def _read_key_kind(key: str) -> str | None:
     if _TOKEN.search(key):
         return None
     norm = _KEY_CHARS.sub("", key.lower())
@@ -337,11 +353,93 @@ def ticket_has_card(raw: Mapping[str, Any]) -> bool:
     same where the ticket goes unmasked)."""
     customer = raw.get("customer")
     ids = [raw.get("id"), customer.get("id") if isinstance(customer, Mapping) else None]
-    if any(isinstance(i, str | int) and contains_card_data(str(i)) for i in ids):
+    if any(
+        isinstance(i, str | int) and may_hold_card(str(i)) and contains_card_data(str(i))
+        for i in ids
+    ):
         return True
-    # Up to the card finder only; the scan is memoised, and masking the same ticket for
-    # a pool afterwards resumes it there (see router.core.pii.detect._Memo).
-    return "card" in ticket_kinds(raw, until="card")
+    return _CardWalk(ticket_regions(raw)).ticket(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class _CardWalk:
+    """The walk of :func:`ticket_kinds` with ``until="card"`` (the same strings, keys
+    and joined pieces at the same depths), answering only "is there a card", and
+    cheaper: it stops at the first card, and gives a string (or a list's or object's
+    short pieces, joined) to the detector only when it could hold one -- most strings
+    of a ticket have too few digits (``may_hold_card``)."""
+
+    regions: Sequence[str]
+
+    def ticket(self, raw: Mapping[str, Any]) -> bool:
+        # The parts of the ticket _walk_ticket walks, at the same depths.
+        rest = {k: v for k, v in raw.items() if k not in ("id", "customer")}
+        if self.mapping(rest, 0):
+            return True
+        customer = raw.get("customer")
+        if isinstance(customer, Mapping):
+            return self.mapping({k: v for k, v in customer.items() if k != "id"}, 1)
+        return "customer" in raw and self.value(customer, 1)
+
+    def text(self, text: str) -> bool:
+        if not may_hold_card(text):
+            return False
+        return any(f.kind == "card" for f in find_pii(text, self.regions, until="card"))
+
+    def value(self, value: Any, depth: int) -> bool:
+        if depth > MAX_DEPTH or isinstance(value, bool) or value is None:
+            return False
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, int | float):
+            return self.text(str(value))
+        if isinstance(value, Mapping):
+            return self.mapping(value, depth + 1)
+        if isinstance(value, list | tuple):
+            if any(self.value(item, depth + 1) for item in value):
+                return True
+            if not _pieces_may_hold_card(value):
+                return False
+            inner = depth + 1 > MAX_DEPTH
+            return self.joined(list(value), [REDACTED if inner else v for v in value])
+        return False
+
+    def mapping(self, obj: Mapping[Any, Any], depth: int) -> bool:
+        for key, item in obj.items():
+            if self.text(str(key)) or self.value(item, depth):
+                return True
+        if len(obj) < 2 or not _pieces_may_hold_card(obj.values()):
+            return False
+        # What _Walk.mapping hands its joined scan as masked: the token of a field whose
+        # key names personal data, "[redacted]" below the depth limit, else the value.
+        masked = []
+        for key, item in obj.items():
+            kind = _key_kind(str(key))
+            if kind is not None and item not in (None, "", [], {}):
+                masked.append(f"[{kind}]")
+            else:
+                masked.append(REDACTED if depth > MAX_DEPTH else item)
+        return self.joined(list(obj.values()), masked)
+
+    def joined(self, original: list[Any], masked: list[Any]) -> bool:
+        """A card in the short pieces of a list or object, joined (``_Walk.joined``)."""
+        walk = _Walk(self.regions, until="card")
+        walk.joined(masked, original)
+        return "card" in walk.kinds
+
+
+def _pieces_may_hold_card(items: Iterable[Any]) -> bool:
+    """False when the short pieces of ``items`` (those ``_Walk.joined`` scans joined)
+    cannot hold a card together; the masked pieces it scans again are these pieces or
+    tokens without digits."""
+    pieces = [
+        str(item)
+        for item in items
+        if isinstance(item, str | int | float)
+        and not isinstance(item, bool)
+        and len(str(item)) <= _PIECE_MAX
+    ]
+    return len(pieces) > 1 and pieces_may_hold_card(pieces)
 
 
 #: A masker without a pseudonym key: customer ids are redacted, not pseudonymised.

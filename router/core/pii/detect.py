@@ -42,7 +42,15 @@ from router.core.pii import numbers as numbers
 from router.core.pii import phones as phones
 from router.core.pii.normalise import AT_WORDS, DOT_WORDS, Normalised, changes, normalise
 
-__all__ = ["KINDS", "Finding", "clear_memo", "contains_card_data", "find_pii"]
+__all__ = [
+    "KINDS",
+    "Finding",
+    "clear_memo",
+    "contains_card_data",
+    "find_pii",
+    "may_hold_card",
+    "pieces_may_hold_card",
+]
 
 Span = tuple[int, int]
 
@@ -146,9 +154,26 @@ _MAYBE_DIGIT = re.compile(r"[0-9&%=\\]|[^\x00-\x7f]")
 def _cannot_hold_card(text: str) -> bool:
     """True when ``text`` has too few characters that could be digits for a card
     number (13 or more), and no base64 that could hide one: the card flag's shortcut."""
+    if len(text) < _BASE64_MIN:
+        return True  # too short for either (the card's digits need 13 characters)
     return len(_MAYBE_DIGIT.findall(text)) < numbers.CARD_MIN_DIGITS and not _base64_candidates(
         text
     )
+
+
+def may_hold_card(text: str) -> bool:
+    """False when ``text`` certainly holds no card number (``find_pii(text,
+    until="card")`` finds nothing in it at all): too few characters that could be
+    digits and no base64. True means only that the full check is needed."""
+    return not _cannot_hold_card(text)
+
+
+def pieces_may_hold_card(pieces: Sequence[str]) -> bool:
+    """:func:`may_hold_card` of ``pieces`` joined by spaces, without joining them (a
+    space is no digit, and ends every base64 candidate)."""
+    if sum(len(_MAYBE_DIGIT.findall(p)) for p in pieces) >= numbers.CARD_MIN_DIGITS:
+        return True
+    return any(len(p) >= _BASE64_MIN and _base64_candidates(p) for p in pieces)
 
 
 def _blank(text: str, spans: Sequence[Span]) -> str:
@@ -167,7 +192,8 @@ def _blank(text: str, spans: Sequence[Span]) -> str:
 
 # Base64 (standard or URL-safe) of at least 9 bytes: an integration that encodes a
 # value ("a2VuamkuaGFkZGFk...") hides nothing from a reader who decodes it.
-_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+_BASE64_MIN = 12
+_BASE64 = re.compile(rf"[A-Za-z0-9+/_-]{{{_BASE64_MIN},}}={{0,2}}")
 # Base64 of text is mixed: digits, "+", "/" or capitals inside. A long word of one
 # case ("malheureusement", "Kundendienstmitarbeiter") is no candidate.
 _MIXED = re.compile(r"[0-9+/_-]|.[A-Z]")
