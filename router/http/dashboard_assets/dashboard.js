@@ -472,13 +472,11 @@
   async function withButtons(action) {
     if (state.busy) return;
     state.busy = true;
-    const ids = ["config-preview", "config-apply", "rollback"];
-    const before = ids.map((id) => $(id).disabled);
-    ids.forEach((id) => ($(id).disabled = true));
+    // One change at a time: the buttons wait for the answer, then follow the scopes again.
+    for (const id of ["config-preview", "config-apply", "rollback"]) $(id).disabled = true;
     try {
       await action();
     } finally {
-      ids.forEach((id, i) => ($(id).disabled = before[i]));
       state.busy = false;
       applyScopes();
       if (isAdmin()) $("rollback").disabled = $("rollback-version").options.length === 0;
