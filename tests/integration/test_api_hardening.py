@@ -433,8 +433,9 @@ async def test_unknown_routes_and_methods_answer_the_error_shape(
 
 
 async def test_no_path_is_public_but_the_operational_ones(service: RunningService) -> None:
+    # The dashboard's shell and assets are public too (tests/integration/test_sessions.py).
     async with ClientSession() as anonymous:
-        for path in ("/dashboard", "/dashboard/x", "/healthz/../v1/config", "/metrics/x"):
+        for path in ("/dashboardx", "/dashboard/x", "/healthz/../v1/config", "/metrics/x"):
             async with anonymous.get(service.url + path) as r:
                 assert r.status == 401, path
                 _error(await r.json(), 401, "Authorization")
@@ -442,7 +443,7 @@ async def test_no_path_is_public_but_the_operational_ones(service: RunningServic
             doc = await r.json()
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         assert doc["paths"][path]["get"]["security"] == [], path
-    assert doc["security"] == [{"bearer": []}]
+    assert doc["security"] == [{"bearer": []}, {"session": []}]
 
 
 # -- tokens: the last admin, failed authentication, agents ---------------------------------
