@@ -13,10 +13,13 @@ mode). Neither was trained on any of these texts. Test sets:
 * ``faker sentences``: 8-14-word sentences from Faker's word lists for the
   locales that have real word lists in their language (random word order);
 * ``tickets``: the synthetic tickets of ``classifiers.synth`` (six languages,
-  with names, addresses, phone numbers and signatures mixed in).
+  with names, addresses, phone numbers and signatures mixed in);
+* ``hard-pair sentences``: one to three hand-written full sentences
+  (``tests/bench/langid_sentences.py``) in Malay, Indonesian, Catalan and Urdu.
 
-Prints accuracy per set for both, the languages where they differ most, and
-throughput (single thread for both).
+Prints accuracy per set for both, the accuracy for Malay, Indonesian, Catalan
+and Urdu (``FOCUS``) and what they were taken for, the languages where the two
+differ most, and throughput (single thread for both).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import argparse
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,6 +41,7 @@ from classifiers.langid import predict_languages
 from classifiers.paths import default_model_dir
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.synth import generate_tickets, ticket_text
+from tests.bench.langid_sentences import sentence_texts
 
 # Faker locales whose lorem provider has real words of the language.
 FAKER_LOCALES = {
@@ -49,6 +53,9 @@ FAKER_LOCALES = {
 }  # fmt: skip
 
 Labelled = list[tuple[str, str]]
+# The close pairs reported language by language: Malay/Indonesian, Catalan
+# (against Spanish), Urdu (against Persian and Arabic in the same script).
+FOCUS = ("ms", "id", "ca", "ur")
 
 
 def word_pairs(data: Path, langs: Sequence[str]) -> dict[str, list[str]]:
@@ -141,6 +148,17 @@ def score(name: str, data: Labelled, systems: dict[str, Callable[[list[str]], li
             f"  {sys_name:8s} accuracy {acc:.4f}  (macro over languages {macro:.4f})  "
             f"{len(texts) / seconds:,.0f} texts/s"
         )
+        focus = []
+        for lang in FOCUS:
+            if lang in by_lang:
+                taken = Counter(
+                    p for p, t in zip(predicted, truth, strict=True) if t == lang and p != lang
+                )
+                also = ", ".join(f"{other} {n}" for other, n in taken.most_common(2))
+                share = sum(by_lang[lang]) / len(by_lang[lang])
+                focus.append(f"{lang} {share:.3f}" + (f" ({also})" if also else ""))
+        if focus:
+            print(f"           {'; '.join(focus)}")
     if len(per_lang) == 2:
         a, b = list(per_lang)
         gaps = sorted(
@@ -188,6 +206,7 @@ def main() -> None:
     score(
         "synthetic tickets", [(ticket_text(t), t["labels"]["language"]) for t in tickets], systems
     )
+    score("hard-pair sentences (1-3 sentences)", sentence_texts(200, args.seed), systems)
 
 
 if __name__ == "__main__":
