@@ -5,10 +5,11 @@ session, and which paths need no credential."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from router.core.sessions import (
     SESSION_TTL_S,
@@ -20,10 +21,12 @@ from router.core.sessions import (
     session_digest,
 )
 from router.core.tokens import parse_scopes
-from router.http.auth import clear_session_cookie, is_public
+from router.http.app import build_app
+from router.http.auth import SESSION_STORE, clear_session_cookie, is_public
 from router.http.session import set_session_cookie
 from router.service.sessions import ActiveSession, Sessions
 from tests.fakes import MemoryTokenStore
+from tests.unit.test_http_inprocess import TICKET, Fakes, memory_service
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -194,3 +197,39 @@ def test_the_cookie_is_secure_over_https_only(scheme: str, secure: bool) -> None
     clear_session_cookie(cleared, request)
     _, *gone = (p.strip() for p in cleared.cookies["tr_session"].OutputString().split(";"))
     assert "Max-Age=0" in gone and "Path=/" in gone and ("Secure" in gone) is secure
+
+
+async def test_in_process_a_signed_in_admin_posts_a_ticket_with_its_csrf_value(
+    tmp_path: Path,
+) -> None:
+    fakes = Fakes()
+    service = await memory_service(fakes, tmp_path)
+    admin, _ = await fakes.tokens.create("ops", parse_scopes(["admin"]))
+    without = build_app(service)  # no Redis and no session store: sessions unavailable
+    async with TestClient(TestServer(without)) as client:
+        async with client.post("/v1/session", json={"token": admin}) as r:
+            assert r.status == 503
+        async with client.get("/v1/config", headers={"Cookie": "tr_session=x"}) as r:
+            assert r.status == 503
+    app = build_app(service)
+    store = MemorySessionStore()
+    app[SESSION_STORE] = store
+    try:
+        async with TestClient(TestServer(app)) as client:
+            async with client.post("/v1/session", json={"token": admin}) as r:
+                assert r.status == 200
+                csrf = (await r.json())["csrf"]
+                session_id = r.cookies["tr_session"].value
+            cookie = {"Cookie": f"tr_session={session_id}"}
+            assert list(store.sessions) == [session_digest(session_id)]
+            async with client.post("/v1/tickets", json=TICKET, headers=cookie) as r:
+                assert r.status == 403
+                assert (await r.json())["error"]["field"] == "X-CSRF-Token"
+            assert fakes.publisher.tickets == []
+            async with client.post(
+                "/v1/tickets", json=TICKET, headers={**cookie, "X-CSRF-Token": csrf}
+            ) as r:
+                assert r.status == 202
+            assert [t[0] for t in fakes.publisher.tickets] == [TICKET["id"]]
+    finally:
+        await service.desk.watch.close()
