@@ -115,6 +115,7 @@ async def dashboard_shots(out: Path, model_dir: Path, workdir: Path) -> list[Pat
                 str(TICKETS)
             )
             await expect(page.locator("#vendor-table tbody tr")).to_have_count(4)
+            await expect(page.locator("#pools-table tbody th .sub")).to_have_count(len(pools))
             shots.append(out / "dashboard-pools.png")
             await page.locator("#pools").screenshot(path=shots[-1])
 

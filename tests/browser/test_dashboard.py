@@ -103,7 +103,18 @@ async def test_sign_in_shows_the_pools_numbers_of_the_stats_and_sign_out_ends_it
 
     # The page refreshes by itself: tickets routed now show up without a reload.
     await route(amqp, redis_client, names, 3, seed=302)
-    await expect(total.locator('[data-k="routed"]')).to_have_text("15", timeout=15_000)
+    await expect(total.locator('[data-k="routed"]')).to_have_text("15")
+    await page.get_by_label("Period").select_option("today")
+    today = await api_get(f"{service.url}/v1/stats?by=pool&period=today", tokens["admin"])
+    assert today["overall"]["routed"] == 15
+    await expect(page.locator("#pools-summary")).to_contain_text("routed 15")
+    andes = page.locator('#pools-table tbody tr[data-pool="andes-bpo"]')
+    await expect(andes.locator('[data-k="routed"]')).to_have_text(
+        _int(today["groups"]["andes-bpo"]["routed"])
+    )
+    await expect(andes.locator("th")).to_contain_text(
+        "Andes Contact Center (nearshore), outsourced"
+    )
 
     # The vendor scorecards: every vendor of the stats, a CSV link for the chosen one.
     vendors = await api_get(f"{service.url}/v1/stats?by=vendor", tokens["admin"])

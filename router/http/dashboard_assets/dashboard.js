@@ -13,6 +13,7 @@
     scopes: [],
     timer: null,
     config: null, // GET /v1/config
+    pools: null, // the last GET /v1/stats?by=pool
     busy: false,
   };
 
@@ -134,6 +135,7 @@
     state.csrf = null;
     state.scopes = [];
     state.config = null;
+    state.pools = null;
     $("who").hidden = true;
     $("app").hidden = true;
     $("signin-section").hidden = false;
@@ -195,7 +197,17 @@
       return;
     }
     showError("pools-error", null);
+    state.pools = report;
     renderPools(report);
+  }
+
+  // The pool's name and kind from the config in force (once it has been read).
+  function poolNote(id) {
+    const pools = (state.config && state.config.config.pools) || [];
+    const pool = pools.find((p) => p.id === id);
+    if (!pool) return null;
+    const kind = pool.kind === "outsourced" ? "outsourced" : "in-house";
+    return el("span", { className: "sub" }, `${pool.name || id}, ${kind}`);
   }
 
   function renderPools(report) {
@@ -209,7 +221,7 @@
       return el(
         "tr",
         { dataset: { pool: id } },
-        el("th", { scope: "row" }, id),
+        el("th", { scope: "row" }, id, poolNote(id)),
         el("td", { className: "num", dataset: { k: "queued" } }, fmt.int(b.queued)),
         el("td", { className: "num", dataset: { k: "open" } }, fmt.int(b.open)),
         el("td", { className: "num", dataset: { k: "capacity" } }, fmt.int(b.capacity)),
@@ -422,6 +434,7 @@
       return;
     }
     state.config = current;
+    if (state.pools) renderPools(state.pools); // with the pools' names now
     $("config-version").textContent = current.version;
     $("config-number").textContent = current.number === undefined ? "–" : String(current.number);
     $("config-author").textContent = current.author || "–";
