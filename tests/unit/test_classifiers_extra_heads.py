@@ -159,7 +159,11 @@ def test_train_replaces_an_extra_head_and_evaluate_scores_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     folder = Path(shutil.copytree(tiny_model, tmp_path / "model"))
+    # A folder that says format 2 (its heads read as before) moves to 3 with the new head.
+    manifest = json.loads((folder / MANIFEST).read_text())
+    (folder / MANIFEST).write_text(json.dumps({**manifest, "format_version": 2}))
     assert train_queue(folder, write_queue_export(tmp_path / "a.csv", 400, seed=6)) == 0
+    assert json.loads((folder / MANIFEST).read_text())["format_version"] == 3
     # Again, with two labels only: the head is replaced, not added twice.
     two = tmp_path / "b.csv"
     with two.open("w", newline="") as fh:

@@ -3,6 +3,7 @@ and every head's prediction in the assignment."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,10 +25,11 @@ from router.core.domain import Customer, Ticket
 from router.core.masking import Masker
 from router.core.model_heads import check_heads, head_problems, heads_used
 from router.core.policy import decide
-from router.service.config_follower import candidate
+from router.service.config_follower import ConfigFollower, candidate
 from router.service.current import Current
 from router.service.metrics import Metrics
 from router.service.model_follower import ModelFollower
+from tests.fakes import MemoryConfigStore
 from tests.unit.test_classifiers_extra_heads import queue_of
 from tests.unit.test_classifiers_model import tiny_model  # noqa: F401  (session fixture)
 
@@ -347,3 +349,32 @@ async def test_a_hot_reload_is_refused_when_the_config_needs_a_head_it_lacks(
     assert model.value.version == plain_version
     assert follower.refused is None
     assert metrics.registry.get_sample_value("router_model_refused") == 0.0
+
+
+async def test_a_version_put_in_force_elsewhere_is_applied_with_an_error_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another replica checked the version against its model: this one follows it all
+    the same (every replica runs one version), and says which rules cannot match here."""
+    store = MemoryConfigStore()
+    first = config_of([("plain", {"tiers": ["tier2"]})])
+    config = Current(first)
+    switched: list[str] = []
+
+    async def on_switch(new: RoutingConfig) -> None:
+        switched.append(new.version)
+
+    model = Current[Any](HeadsModel({"sentiment": ("angry", "calm")}, version="here-1"))
+    follower = ConfigFollower(store, config, 0, on_switch, model=model)
+    doc = {k: v for k, v in config_of(RULES[:2]).to_dict().items() if k != "version"}
+    stored = await store.append(
+        doc, version="?.x", author="api", source="api", comment="", diff=(), expect=None
+    )
+    with caplog.at_level(logging.ERROR, logger="router.service.config_follower"):
+        applied = await follower.apply(stored)
+    assert config.value is applied and switched == [applied.version]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"config version {applied.version}: rules[0].match.predicted.queue: rule "
+        "'sure-refund' matches head 'queue', which model here-1 lacks (its extra heads: "
+        "sentiment)"
+    ]
