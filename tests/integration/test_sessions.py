@@ -5,6 +5,7 @@ attempts to slip past them; failed sign-ins rate-limited like bad bearer tokens.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,14 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse, ClientSession
 
 from queues.token_store import RedisTokenStore
+from router.cli import tokens as token_commands
 from router.config.load import load_config
 from router.core.kpi import vendor_key
 from router.core.tokens import parse_scopes
 from router.http import appkeys as K
 from router.http.auth import FAILURE_BURST
 from router.service.settings import Names
-from tests.conftest import EXAMPLE_CONFIG
+from tests.conftest import EXAMPLE_CONFIG, REDIS_URL
 from tests.integration.conftest import RunningService, bearer
 
 pytestmark = pytest.mark.integration
@@ -332,3 +334,25 @@ async def test_failed_sign_ins_are_rate_limited_like_bad_bearer_tokens(
         # One allowance for both ways in: a bearer request from this address waits too.
         async with s.get(f"{service.url}/v1/config", headers=bearer(tokens["admin"])) as r:
             assert r.status == 429
+
+
+async def test_a_viewer_token_made_on_the_command_line_signs_in(
+    service: RunningService,
+    names: Names,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ROUTER_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("ROUTER_REDIS_PREFIX", names.redis_prefix)
+    parser = argparse.ArgumentParser(prog="ticket-router")
+    token_commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["token", "create", "--name", "wallboard", "--scope", "viewer"])
+    capsys.readouterr()
+    assert await asyncio.to_thread(args.func, args) == 0  # its own event loop, as in a shell
+    plaintext = capsys.readouterr().out.strip()
+    async with ClientSession() as s:
+        r = await _sign_in(s, service, plaintext)
+        assert r.status == 200
+        assert ((await r.json())["name"], (await r.json())["scopes"]) == ("wallboard", ["viewer"])
+        async with s.get(f"{service.url}/v1/config", headers=bearer(plaintext)) as got:
+            assert got.status == 200
