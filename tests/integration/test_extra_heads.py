@@ -8,21 +8,26 @@ import asyncio
 import csv
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import redis.asyncio as aioredis
 import yaml
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
 from classifiers.model import load_model
 from classifiers.synth import generate_tickets, ticket_text
+from router.config.load import ConfigError
 from router.core.ticket_schema import ticket_from_object
 from router.http import appkeys as K
+from router.service.composition import open_service
+from router.service.metrics import Metrics
 from router.service.routing import classifier_input
-from router.service.settings import Names
+from router.service.settings import Names, Settings
 from tests.integration.conftest import ServiceFactory, drain_pools, wait_for
 from tests.tickets import make_tickets
 
@@ -193,3 +198,29 @@ async def test_an_extra_head_routes_tickets_after_a_hot_reload(
         "rules[0].match.predicted.queue: rule 'finance-queue' matches head 'queue', which "
         f"model {original.version} lacks (its extra heads: none)"
     )
+
+
+async def test_a_replica_does_not_start_on_a_config_naming_a_head_its_model_lacks(
+    settings: Settings,
+    model_dir: Path,
+    tmp_path: Path,
+    redis_client: aioredis.Redis,
+    amqp: AbstractRobustConnection,
+) -> None:
+    plain = Path(shutil.copytree(model_dir, tmp_path / "plain"))
+    model = load_model(plain)
+    languages = list(model.heads["language"].head.classes)
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config_doc(languages, with_queue_rule=True)))
+    with pytest.raises(ConfigError) as exc:
+        async with open_service(
+            replace(settings, model_dir=plain, config_path=config_path), Metrics(), consume=False
+        ):
+            raise AssertionError("the service opened")
+    assert exc.value.problems == [
+        (
+            "rules[0].match.predicted.queue",
+            f"rule 'finance-queue' matches head 'queue', which model {model.version} lacks "
+            "(its extra heads: none)",
+        )
+    ]
