@@ -13,18 +13,19 @@ asked for it, so a cookie-authenticated request that may change something (any
 method but GET, HEAD and OPTIONS) must also carry the session's CSRF value in
 ``X-CSRF-Token`` (403 otherwise); a page of another origin cannot read that value.
 Bearer requests need no CSRF value: a browser never adds that header by itself.
-Handlers state the scope they need with :func:`require_ingest`,
-:func:`require_admin` (changes), :func:`require_read` (the admin reads, also open to
-``viewer``), :func:`require_pool` or :func:`require_pool_read`; a refusal is the same whatever the
+
+Handlers state the scope they need with :func:`require_ingest`, :func:`require_admin`
+(changes), :func:`require_read` (the admin reads, also open to ``viewer``),
+:func:`require_pool` or :func:`require_pool_read`; a refusal is the same whatever the
 resource, so it reveals nothing about it.
 
 Failed authentications -- a credential presented that is not a valid token or
-session, or a refused sign-in -- are
-rate-limited per client address (:class:`FailureLimiter`): past 100 at once, then
-2 a second, that address gets 429 with ``Retry-After`` -- before its token is even
-looked at -- until the bucket refills. A request with no credential at all guesses
-nothing and is not counted. Each replica keeps its own buckets, so
-N replicas allow N times the rate; behind a proxy the address is the proxy's.
+session, or a refused sign-in -- are rate-limited per client address
+(:class:`FailureLimiter`): past 100 at once, then 2 a second, that address gets 429
+with ``Retry-After`` -- before its token is even looked at -- until the bucket refills.
+A request with no credential at all guesses nothing and is not counted. Each replica
+keeps its own buckets, so N replicas allow N times the rate; behind a proxy the
+address is the proxy's.
 """
 
 from __future__ import annotations
@@ -198,9 +199,7 @@ def too_many_failures(request: web.Request) -> web.HTTPException | None:
     )
 
 
-def _unauthorized(
-    request: web.Request, limiter: FailureLimiter, message: str, header: str
-) -> web.HTTPException:
+def _unauthorized(request: web.Request, message: str, header: str) -> web.HTTPException:
     count_failure(request)
     return _error(
         web.HTTPUnauthorized, message, field="Authorization", **{"WWW-Authenticate": header}
@@ -228,7 +227,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     from the same address."""
     if is_public(request.method, request.path):
         return await handler(request)
-    limiter = failure_limiter(request.app)
     if (refused := too_many_failures(request)) is not None:
         raise refused
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -243,7 +241,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             **{"WWW-Authenticate": "Bearer"},
         )
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized(request, limiter, "a bearer token is required", "Bearer")
+        raise _unauthorized(request, "a bearer token is required", "Bearer")
     try:
         principal = await request.app[K.TOKENS].authenticate(token.strip())
     except TransientError:
@@ -251,7 +249,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if principal is None:
         raise _unauthorized(
             request,
-            limiter,
             "the token is not valid (unknown, revoked or expired)",
             'Bearer error="invalid_token"',
         )
