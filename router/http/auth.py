@@ -41,7 +41,6 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from queues.session_store import RedisSessionStore
 from router.core.errors import TransientError
 from router.core.sessions import csrf_matches
 from router.core.tokens import Principal
@@ -153,6 +152,10 @@ def sessions(app: web.Application) -> Sessions | None:
             redis = app.get(K.REDIS)
             if redis is None:
                 return None
+            # Imported here, on the first cookie or sign-in: importing the HTTP layer
+            # must not import the Redis client, which serve loads once its port is open.
+            from queues.session_store import RedisSessionStore
+
             store = RedisSessionStore(redis, app[K.SETTINGS].names.redis_prefix)
         found = _SESSIONS[app] = Sessions(app[K.TOKENS], store)
     return found
