@@ -7,6 +7,12 @@ under ``"labels"`` (``tier``, ``category``, ``language``) and the customer's
 real zone under ``labels["timezone"]``. Names, e-mail addresses, phone numbers,
 addresses and dates come from ``Faker`` in the customer's locale, so the
 classifiers learn to look past personal data.
+
+Every ticket may have a greeting, context, a second minor request, typos, a
+closing and a signature. ``realistic=True`` adds, from a random generator of
+its own (so the other tickets' texts stay the same): more second requests,
+more kinds of typos (a letter dropped or doubled, accents lost), a mail
+client's footer and the agent's earlier reply quoted under the message.
 """
 
 from __future__ import annotations
@@ -18,7 +24,17 @@ from typing import Any
 
 from faker import Faker
 
-from classifiers.synth_phrases import ALSO, CLOSINGS, CONTEXT, GREETINGS, PRODUCTS, URGENCY
+from classifiers.synth_phrases import (
+    AGENT_REPLIES,
+    ALSO,
+    CLIENT_FOOTERS,
+    CLOSINGS,
+    CONTEXT,
+    GREETINGS,
+    PRODUCTS,
+    QUOTE_HEADERS,
+    URGENCY,
+)
 from classifiers.synth_requests import REQUESTS
 
 CATEGORIES = ("billing", "account", "technical", "shipping", "feedback", "other")
@@ -82,12 +98,16 @@ def _faker(locale: str) -> Faker:
     return Faker(locale)
 
 
-def generate_tickets(n: int, seed: int, *, label_noise: float = 0.0) -> list[dict[str, Any]]:
+def generate_tickets(
+    n: int, seed: int, *, label_noise: float = 0.0, realistic: bool = False
+) -> list[dict[str, Any]]:
     """``n`` labelled tickets, the same for the same ``seed`` on every machine.
 
     ``label_noise`` is the share of tickets whose tier or category label is
     replaced by a random one, as happens in real helpdesk exports; the
-    default keeps every label true to the text.
+    default keeps every label true to the text. ``realistic`` adds what mail
+    brings along (see the module docstring); labels stay those of the main
+    request.
     """
     rng = random.Random(seed)
     langs = list(LANGUAGE_WEIGHTS)
@@ -97,9 +117,11 @@ def generate_tickets(n: int, seed: int, *, label_noise: float = 0.0) -> list[dic
     start = datetime(2024, 1, 1, tzinfo=UTC)
     # Its own generator, so noisy and clean runs produce the same texts.
     noise = random.Random(seed + 0x5EED)
+    extra = random.Random(seed + 0xEA1) if realistic else None
     tickets = []
     for i in range(n):
-        ticket = _ticket(i, rng, rng.choices(langs, lang_w)[0], rng.choices(cats, cat_w)[0], start)
+        lang, category = rng.choices(langs, lang_w)[0], rng.choices(cats, cat_w)[0]
+        ticket = _ticket(i, rng, lang, category, start, extra)
         if label_noise and noise.random() < label_noise:
             task = noise.choice(["tier", "category"])
             ticket["labels"][task] = noise.choice(TIERS if task == "tier" else CATEGORIES)
@@ -108,9 +130,15 @@ def generate_tickets(n: int, seed: int, *, label_noise: float = 0.0) -> list[dic
 
 
 def _ticket(
-    index: int, rng: random.Random, lang: str, category: str, start: datetime
+    index: int,
+    rng: random.Random,
+    lang: str,
+    category: str,
+    start: datetime,
+    extra: random.Random | None = None,
 ) -> dict[str, Any]:
-    """One ticket; every random choice comes from ``rng`` so runs repeat exactly."""
+    """One ticket; every random choice comes from ``rng`` so runs repeat exactly, and
+    the realistic additions from ``extra`` (none when it is ``None``)."""
     locale, country, zone = rng.choice(LOCALES[lang])
     fake = _faker(locale)
     fake.seed_instance(rng.getrandbits(32))
@@ -162,7 +190,17 @@ def _ticket(
             signature.append(fake.address().replace("\n", ", "))
         sep = "\n\n" if rng.random() < 0.7 else "\n-- \n"
         text = "\n".join(p for p in parts if p)
-        body = _typos(text, rng, 0.03) + sep + "\n".join(signature)
+        text = _typos(text, rng, 0.03)
+        if extra is not None:
+            # Added after the typos drawn from rng, so the plain tickets stay the same.
+            if extra.random() < 0.15:
+                other = extra.choice([c for c in CATEGORIES if c != category])
+                second = extra.choice(REQUESTS[lang][(other, "tier1")])[1].format(**fields)
+                text += "\n" + extra.choice(ALSO[lang]) + " " + _lower_first(second)
+            text = _slips(text, extra, 0.02)
+        body = text + sep + "\n".join(signature)
+        if extra is not None:
+            body = _mail_extras(body, lang, fields, extra)
     if subject and rng.random() < 0.15:
         subject = f"{subject} - {fields['order']}"
     if rng.random() < 0.08:
@@ -201,6 +239,45 @@ def _typos(text: str, rng: random.Random, rate: float) -> str:
             k = rng.randrange(len(word) - 1)
             words[i] = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
     return " ".join(words)
+
+
+def _mail_extras(body: str, lang: str, fields: dict[str, str], extra: random.Random) -> str:
+    """``body`` with maybe a mail client's footer and the agent's earlier reply quoted."""
+    if extra.random() < 0.15:
+        body += "\n\n" + extra.choice(CLIENT_FOOTERS[lang])
+    if extra.random() < 0.2:
+        agent = _faker(LOCALES[lang][0][0])
+        agent.seed_instance(extra.getrandbits(32))
+        header = extra.choice(QUOTE_HEADERS[lang]).format(
+            date=fields["date"], name=agent.name(), email=agent.company_email()
+        )
+        lines = extra.sample(AGENT_REPLIES[lang], extra.randint(2, 4))
+        quoted = "\n".join("> " + line.format(**fields) for line in lines)
+        body += "\n\n" + header + "\n" + quoted
+    return body
+
+
+def _slips(text: str, rng: random.Random, rate: float) -> str:
+    """Drop or double a letter, or lose an accent, in about ``rate`` of the words."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        if len(word) > 3 and rng.random() < rate:
+            k = rng.randrange(1, len(word) - 1)
+            kind = rng.randrange(3)
+            if kind == 0:
+                words[i] = word[:k] + word[k + 1 :]
+            elif kind == 1:
+                words[i] = word[:k] + word[k] + word[k:]
+            else:
+                words[i] = word.translate(_PLAIN)
+    return " ".join(words)
+
+
+# Accented letters as a keyboard without them writes them.
+_PLAIN = str.maketrans(
+    "áàâãäéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑß",
+    "aaaaaeeeeiiiiooooouuuucnAAAAAEEEEIIIIOOOOOUUUUCNs",
+)
 
 
 def _lower_first(text: str) -> str:

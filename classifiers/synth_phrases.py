@@ -97,3 +97,33 @@ PRODUCTS = [
     "X200 router", "SmartCam 3", "AirBuds Pro", "Kettle K5", "ThermoHub",
     "Nova 12 phone", "FitBand 4", "PowerDock", "Vision 55 TV", "EcoVac S",
 ]
+
+# The header of a quoted earlier message ({date}, {name}, {email}), as mail clients write it.
+QUOTE_HEADERS: dict[str, list[str]] = {
+    "en": ["On {date}, {name} <{email}> wrote:", "-----Original Message-----\nFrom: {name} <{email}>\nSent: {date}"],
+    "es": ["El {date}, {name} <{email}> escribió:", "-----Mensaje original-----\nDe: {name} <{email}>\nEnviado: {date}"],
+    "pt": ["Em {date}, {name} <{email}> escreveu:", "-----Mensagem original-----\nDe: {name} <{email}>\nEnviada: {date}"],
+    "fr": ["Le {date}, {name} <{email}> a écrit :", "-----Message d'origine-----\nDe : {name} <{email}>\nEnvoyé : {date}"],
+    "de": ["Am {date} schrieb {name} <{email}>:", "-----Ursprüngliche Nachricht-----\nVon: {name} <{email}>\nGesendet: {date}"],
+    "it": ["Il giorno {date} {name} <{email}> ha scritto:", "-----Messaggio originale-----\nDa: {name} <{email}>\nInviato: {date}"],
+}
+
+# What a support agent wrote before, quoted under the customer's reply.
+AGENT_REPLIES: dict[str, list[str]] = {
+    "en": ["Thank you for contacting us.", "We have received your request and will get back to you shortly.", "Could you please send us more details?", "Your ticket number is {order}.", "Kind regards, Customer Service"],
+    "es": ["Gracias por contactarnos.", "Hemos recibido su solicitud y le responderemos en breve.", "¿Podría enviarnos más detalles?", "Su número de caso es {order}.", "Atentamente, Atención al cliente"],
+    "pt": ["Obrigado por entrar em contato.", "Recebemos sua solicitação e responderemos em breve.", "Poderia nos enviar mais detalhes?", "O número do seu chamado é {order}.", "Atenciosamente, Atendimento ao cliente"],
+    "fr": ["Merci de nous avoir contactés.", "Nous avons bien reçu votre demande et reviendrons vers vous rapidement.", "Pourriez-vous nous envoyer plus de détails ?", "Votre numéro de dossier est {order}.", "Cordialement, Service client"],
+    "de": ["Vielen Dank für Ihre Nachricht.", "Wir haben Ihre Anfrage erhalten und melden uns in Kürze.", "Könnten Sie uns weitere Details schicken?", "Ihre Ticketnummer lautet {order}.", "Mit freundlichen Grüßen, Kundenservice"],
+    "it": ["Grazie per averci contattato.", "Abbiamo ricevuto la sua richiesta e le risponderemo a breve.", "Potrebbe inviarci maggiori dettagli?", "Il numero della sua pratica è {order}.", "Cordiali saluti, Servizio clienti"],
+}
+
+# Lines mail and chat clients add under a message.
+CLIENT_FOOTERS: dict[str, list[str]] = {
+    "en": ["Sent from my iPhone", "Sent from my Android phone", "Get Outlook for iOS"],
+    "es": ["Enviado desde mi iPhone", "Enviado desde mi teléfono Android", "Obtener Outlook para iOS"],
+    "pt": ["Enviado do meu iPhone", "Enviado do meu celular Android", "Obter o Outlook para iOS"],
+    "fr": ["Envoyé de mon iPhone", "Envoyé depuis mon téléphone Android", "Obtenir Outlook pour iOS"],
+    "de": ["Von meinem iPhone gesendet", "Von meinem Android-Telefon gesendet", "Outlook für iOS herunterladen"],
+    "it": ["Inviato da iPhone", "Inviato dal mio telefono Android", "Scarica Outlook per iOS"],
+}
