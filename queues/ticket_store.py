@@ -1,8 +1,10 @@
 """Redis implementation of :class:`router.service.ports.TicketStore`.
 
-Each ticket has one hash. Claims are single-key Lua scripts (so they work on a
-Redis Cluster too) and use the Redis server clock, so replicas with skewed
-clocks still agree on when a claim expired.
+Each ticket has one hash. A batch's states, claims and marks are one Lua script
+each (one command, one reply: in a pipeline of a script call per ticket, the
+client's packing and parsing per command cost twice the CPU); each ticket in the
+script is handled as on its own. Claims use the Redis server clock, so replicas
+with skewed clocks still agree on when a claim expired.
 """
 
 from __future__ import annotations
@@ -18,45 +20,72 @@ from queues.keys import Keys
 from router.core.errors import TransientError
 from router.service.ports import ClaimResult, ClaimStatus, StoredTicket
 
-# KEYS[1] ticket hash; ARGV owner, ttl_ms, record.
+# KEYS the tickets' hashes; ARGV[1] ttl_ms, then every owner, then every record.
+# Per ticket {status, stored record or false, until_ms}; a new claim's record is the
+# one given, not sent back.
 _CLAIM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then
-  redis.call('HSET', KEYS[1], 'state', 'claimed', 'owner', ARGV[1],
-             'until', now + tonumber(ARGV[2]), 'record', ARGV[3])
-  return {'claimed', ARGV[3], 0}
+local ttl = tonumber(ARGV[1])
+local n = #KEYS
+local out = {}
+for i = 1, n do
+  local key, owner = KEYS[i], ARGV[1 + i]
+  local state = redis.call('HGET', key, 'state')
+  if not state then
+    redis.call('HSET', key, 'state', 'claimed', 'owner', owner, 'until', now + ttl,
+               'record', ARGV[1 + n + i])
+    out[i] = {'claimed', false, 0}
+  elseif state ~= 'claimed' then
+    out[i] = {'done', redis.call('HGET', key, 'record'), 0}
+  else
+    local until_ms = tonumber(redis.call('HGET', key, 'until'))
+    if until_ms < now or redis.call('HGET', key, 'owner') == owner then
+      redis.call('HSET', key, 'owner', owner, 'until', now + ttl)
+      out[i] = {'takeover', redis.call('HGET', key, 'record'), 0}
+    else
+      out[i] = {'busy', false, until_ms}
+    end
+  end
 end
-if state ~= 'claimed' then
-  return {'done', redis.call('HGET', KEYS[1], 'record'), 0}
-end
-local until_ms = tonumber(redis.call('HGET', KEYS[1], 'until'))
-if until_ms < now or redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', now + tonumber(ARGV[2]))
-  return {'takeover', redis.call('HGET', KEYS[1], 'record'), 0}
-end
-return {'busy', false, until_ms}
+return out
 """
 
-# KEYS[1] ticket hash, KEYS[2] the pool's backlog, KEYS[3] the pool's load counter,
-# KEYS[4] the recent-ids list; ARGV owner, pool id, ticket id, score, recent max.
-# 1 = marked and queued for agents, 0 = already assigned, -1 = not ours.
-# One script does it all, so a reply lost on a dropped connection and the command
-# retried never counts the pool's load twice.
+# KEYS[1] the recent-ids list, then per ticket its hash, its pool's backlog and its
+# pool's load counter; ARGV[1] recent max, then per ticket owner, pool id, ticket id,
+# score. Per ticket 1 = marked and queued for agents, 0 = already assigned, -1 = not
+# ours. One script does it all, so a reply lost on a dropped connection and the command
+# retried never counts a pool's load twice.
 _MARK = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'claimed' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'state', 'assigned', 'pool', ARGV[2], 'score', ARGV[4])
-  redis.call('HDEL', KEYS[1], 'owner', 'until')
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-  redis.call('INCR', KEYS[3])
-  redis.call('LPUSH', KEYS[4], ARGV[3])
-  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
-  return 1
+local out = {}
+for i = 1, (#KEYS - 1) / 3 do
+  local hash, backlog, load = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+  local owner, pool, tid, score = ARGV[4 * i - 2], ARGV[4 * i - 1], ARGV[4 * i], ARGV[4 * i + 1]
+  local state = redis.call('HGET', hash, 'state')
+  if state == 'claimed' and redis.call('HGET', hash, 'owner') == owner then
+    redis.call('HSET', hash, 'state', 'assigned', 'pool', pool, 'score', score)
+    redis.call('HDEL', hash, 'owner', 'until')
+    redis.call('ZADD', backlog, score, tid)
+    redis.call('INCR', load)
+    redis.call('LPUSH', KEYS[1], tid)
+    out[i] = 1
+  elseif state == 'claimed' or not state then
+    out[i] = -1
+  else
+    out[i] = 0
+  end
 end
-if state == 'claimed' or not state then return -1 end
-return 0
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+return out
+"""
+
+# KEYS the tickets' hashes: each one's state, or false.
+_STATES = """
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('HGET', KEYS[i], 'state')
+end
+return out
 """
 
 # KEYS[1] ticket hash; ARGV owner, ttl_ms. 1 = renewed, 0 = not (any longer) ours.
@@ -82,17 +111,14 @@ class RedisTicketStore:
         self._claim = client.register_script(_CLAIM)
         self._mark = client.register_script(_MARK)
         self._renew = client.register_script(_RENEW)
+        self._states = client.register_script(_STATES)
 
     async def states(self, ticket_ids: Sequence[str]) -> list[str | None]:
         """Current state of each id (``None`` when never seen), in order."""
-        try:
-            async with self._r.pipeline(transaction=False) as pipe:
-                for tid in ticket_ids:
-                    pipe.hget(self._keys.ticket(tid), "state")
-                raw = await pipe.execute()
-        except RedisError as exc:
-            raise TransientError(f"redis: {exc}") from exc
-        return [v.decode() if v is not None else None for v in raw]
+        if not ticket_ids:
+            return []
+        raw = await self._eval(self._states, [self._keys.ticket(t) for t in ticket_ids], [])
+        return [v.decode() if isinstance(v, bytes) else None for v in raw]
 
     async def claim_many(
         self, claims: Sequence[tuple[str, str, bytes]], ttl_ms: int
@@ -100,16 +126,34 @@ class RedisTicketStore:
         """Atomically, per ticket, take ownership of routing it (one round trip)."""
         if not claims:
             return []
-        raw = await self._eval_many(
+        raw = await self._eval(
             self._claim,
-            [([self._keys.ticket(tid)], [owner, ttl_ms, record]) for tid, owner, record in claims],
+            [self._keys.ticket(tid) for tid, _, _ in claims],
+            [ttl_ms, *(owner for _, owner, _ in claims), *(record for _, _, record in claims)],
         )
         out = []
-        for status, stored, until_ms in raw:
+        for (_, _, record), (status, stored, until_ms) in zip(claims, raw, strict=True):
             st: ClaimStatus = status.decode()
-            found = stored if isinstance(stored, bytes) else None
+            found = record if st == "claimed" else stored if isinstance(stored, bytes) else None
             out.append(ClaimResult(st, found, int(until_ms)))
         return out
+
+    async def _eval(self, script: AsyncScript, keys: list[str], args: list[Any]) -> list[Any]:
+        """Run ``script`` by its SHA; after a Redis restart (an empty script cache) load
+        it and run it again (every script here is safe to repeat for the same owner)."""
+        for attempt in range(2):
+            try:
+                return list(await self._r.evalsha(script.sha, len(keys), *keys, *args))
+            except NoScriptError:
+                if attempt:
+                    raise TransientError("redis: script cache lost twice") from None
+                try:
+                    await self._r.script_load(script.script)
+                except RedisError as exc:
+                    raise TransientError(f"redis: {exc}") from exc
+            except RedisError as exc:
+                raise TransientError(f"redis: {exc}") from exc
+        raise AssertionError("unreachable")
 
     async def _eval_many(
         self, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
@@ -143,23 +187,13 @@ class RedisTicketStore:
         load and remember the ids (one round trip)."""
         if not marks:
             return []
-        raw = await self._eval_many(
-            self._mark,
-            [
-                (
-                    [
-                        self._keys.ticket(tid),
-                        self._keys.backlog(pool_id),
-                        self._keys.load(pool_id),
-                        self._keys.recent,
-                    ],
-                    [owner, pool_id, tid, repr(score), self._recent_max],
-                )
-                for tid, owner, pool_id, score in marks
-            ],
-        )
-        results = [int(v) for v in raw]
-        return [r >= 0 for r in results]
+        keys = [self._keys.recent]
+        args: list[Any] = [self._recent_max]
+        for tid, owner, pool_id, score in marks:
+            keys += (self._keys.ticket(tid), self._keys.backlog(pool_id), self._keys.load(pool_id))
+            args += (owner, pool_id, tid, repr(score))
+        raw = await self._eval(self._mark, keys, args)
+        return [int(v) >= 0 for v in raw]
 
     async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
         """Extend live claims ``(ticket_id, owner)`` by ``ttl_ms``; per claim, False when
