@@ -13,7 +13,7 @@ import asyncio
 import math
 import sys
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,15 +22,14 @@ import orjson
 from redis.exceptions import RedisError
 
 from router.cli.simulate_chart import render_html, render_svg
-from router.cli.simulate_input import Loaded, needs_model, predict, read_recent, read_trace
+from router.cli.simulate_input import needs_model, predict, read_recent, read_trace
 from router.config.load import ConfigError, RoutingConfig, load_config
 from router.core.errors import TransientError
 from router.core.sim import arrivals as arrivals_module
-from router.core.sim.arrivals import WEEKEND, Arrival, GeneratorSpec, generate, week_bounds
+from router.core.sim.arrivals import WEEKEND, GeneratorSpec
 from router.core.sim.engine import HandleTimes, SimSettings
-from router.core.sim.report import ReportSettings
 from router.service.settings import Settings, default_config_path
-from router.service.simulation import what_if
+from router.service.simulation import Loaded, Refused, generated, week_report
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -199,8 +198,6 @@ def _zone(name: str) -> ZoneInfo:
 
 def _arrivals(args: argparse.Namespace, zone: ZoneInfo) -> tuple[Loaded, dict[str, Any]]:
     if args.generate:
-        day = args.week or datetime.now(UTC).astimezone(zone).date()
-        start, end = week_bounds(day, zone)
         spec = GeneratorSpec(
             volume=args.volume,
             countries=args.countries or arrivals_module.DEFAULT_COUNTRIES,
@@ -213,10 +210,10 @@ def _arrivals(args: argparse.Namespace, zone: ZoneInfo) -> tuple[Loaded, dict[st
             weekend=args.weekend,
         )
         try:
-            arrivals = generate(spec, start, end, args.seed)
-        except ValueError as exc:
-            raise _Refused(f"--generate: {exc}") from None
-        return Loaded(arrivals, []), {"kind": "generate", "volume": args.volume}
+            loaded = generated(spec, args.week, zone, args.seed)
+        except Refused as exc:
+            raise _Refused(f"--generate: {exc.message}") from None
+        return loaded, {"kind": "generate", "volume": args.volume}
     if args.trace is not None:
         try:
             rows, refused = read_trace(args.trace)
@@ -269,19 +266,6 @@ def _unique(rows: list[Any]) -> tuple[list[Any], list[str]]:
     return out, refused
 
 
-def _in_week(
-    arrivals: list[Arrival], args: argparse.Namespace, zone: ZoneInfo
-) -> tuple[list[Arrival], datetime, datetime, int]:
-    if not arrivals:
-        raise _Refused("no arrivals to replay")
-    day = args.week or arrivals[0].at.astimezone(zone).date()
-    start, end = week_bounds(day, zone)
-    kept = [a for a in arrivals if start <= a.at < end]
-    if not kept:
-        raise _Refused(f"no arrivals in the week from {start.isoformat()}")
-    return kept, start, end, len(arrivals) - len(kept)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the command; exit 0, 1 when Redis is away, 2 for bad input."""
     try:
@@ -299,7 +283,6 @@ def _run(args: argparse.Namespace) -> int:
     other = _config(args.compare) if args.compare is not None else None
     zone = _zone(args.tz)
     loaded, source = _arrivals(args, zone)
-    arrivals, start, end, outside = _in_week(loaded.arrivals, args, zone)
     handle: HandleTimes = args.handle_minutes
     settings = SimSettings(
         handle=HandleTimes(handle.mean_seconds, handle.default_seconds, args.handle),
@@ -308,14 +291,20 @@ def _run(args: argparse.Namespace) -> int:
         lease_expiry_share=args.lease_expiry,
         drain_seconds=args.drain_hours * 3600,
     )
-    report = ReportSettings(start, end, zone, args.target_wait * 60, args.target_level)
-    result = what_if(arrivals, config, settings, report, other)
-    result["source"] = {
-        **source,
-        "refused": len(loaded.refused),
-        "outside_week": outside,
-        "classified": loaded.classified,
-    }
+    try:
+        result = week_report(
+            loaded,
+            source,
+            config,
+            other,
+            zone=zone,
+            week=args.week,
+            settings=settings,
+            target_wait_seconds=args.target_wait * 60,
+            target_level=args.target_level,
+        )
+    except Refused as exc:
+        raise _Refused(exc.message) from None
     for line in loaded.refused[:5]:
         print(f"ticket-router simulate: refused {line}", file=sys.stderr)
     if len(loaded.refused) > 5:

@@ -25,15 +25,14 @@ import orjson
 from classifiers.types import Classifier, Prediction
 from queues.keys import Keys
 from queues.ticket_store import RedisTicketStore
-from router.core.assignment import Assignment
 from router.core.domain import Ticket
 from router.core.errors import InvalidInput
 from router.core.sim.arrivals import Arrival
 from router.core.ticket_schema import ticket_from_object
-from router.service.escalation import parse_time
 from router.service.redis_wiring import open_redis
 from router.service.routing import classifier_input
 from router.service.settings import Settings
+from router.service.simulation import Loaded, recent_arrivals
 
 LABELS = ("language", "tier", "category")
 _CUSTOMER = ("id", "email", "phone", "locale", "timezone", "country", "plan", "region")
@@ -48,15 +47,6 @@ class TraceRow:
     ticket: Ticket
     labels: Mapping[str, Any]
     handle_seconds: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """Arrivals read from a source, and the lines refused (``line N: problem``)."""
-
-    arrivals: list[Arrival]
-    refused: list[str]
-    classified: int = 0
 
 
 def read_trace(path: Path) -> tuple[list[TraceRow], list[str]]:
@@ -203,20 +193,3 @@ async def read_recent(settings: Settings, n: int) -> Loaded:
             if stored is not None:
                 records.append((ticket_id, stored.record))
     return recent_arrivals(records)
-
-
-def recent_arrivals(records: Sequence[tuple[str, bytes]]) -> Loaded:
-    """Arrivals of stored assignment records ``(ticket id, record)``, in time order."""
-    arrivals: list[Arrival] = []
-    refused: list[str] = []
-    for ticket_id, raw in records:
-        try:
-            assignment = Assignment.decode(raw)
-            ticket = ticket_from_object(dict(assignment.ticket))
-            at = ticket.created_at or parse_time(assignment.received_at)
-        except (InvalidInput, ValueError, KeyError, TypeError) as exc:
-            refused.append(f"ticket {ticket_id}: {exc}")
-            continue
-        arrivals.append(Arrival(ticket, assignment.prediction(), at))
-    arrivals.sort(key=lambda a: a.at.timestamp())
-    return Loaded(arrivals, refused)
