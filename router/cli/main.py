@@ -10,12 +10,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from classifiers import commands as classifier_commands
 from router import __version__
-from router.cli import backup as backup_commands
 from router.cli import logs
-from router.cli import simulate as simulate_commands
-from router.cli import tokens as token_commands
 from router.core.errors import SettingsError
 from router.service.settings import Settings, default_config_path
 
@@ -57,8 +53,13 @@ def _coverage(args: argparse.Namespace) -> int:
     return 1 if report["gaps"] else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def build_parser(*, serve_only: bool = False) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand (``serve_only``: with ``serve`` alone).
+
+    ``ticket-router serve`` parses with ``serve_only``: the other subcommands' modules
+    import NumPy, the model and the clients, a second or more before the HTTP port opens
+    that ``serve`` spends after it instead. ``serve``'s own parsing is the same either way.
+    """
     parser = argparse.ArgumentParser(
         prog="ticket-router",
         description="Route support tickets to in-house and outsourced agent pools, 24/7.",
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the consumer and the HTTP API (configured by ROUTER_* environment variables)",
     )
     serve.set_defaults(func=_serve)
+    if serve_only:
+        return parser
     coverage = sub.add_parser(
         "coverage",
         help="for each hour of the week, which languages x tiers have an open pool "
@@ -90,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     coverage.add_argument("--json", action="store_true", help="print the JSON report")
     coverage.set_defaults(func=_coverage)
+    from classifiers import commands as classifier_commands
+    from router.cli import backup as backup_commands
+    from router.cli import simulate as simulate_commands
+    from router.cli import tokens as token_commands
+
     classifier_commands.register(sub)
     token_commands.register(sub)
     simulate_commands.register(sub)
@@ -125,7 +133,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         settings = Settings.from_env()
         logs.configure(settings.log_level.upper(), settings.log_format)
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(serve_only=words[:1] == ["serve"]).parse_args(argv)
         code: int = args.func(args)
     except KeyboardInterrupt:
         return 130

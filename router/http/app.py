@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import warnings
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -28,10 +29,27 @@ from router.http.request_metrics import request_metrics_middleware
 from router.http.session import session_routes
 from router.http.stats import stats_routes
 from router.http.tickets import ticket_routes
-from router.service.composition import Service, open_service
 from router.service.metrics import Metrics
 from router.service.settings import Settings
 from router.service.startup import StartupProgress
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from router.service.composition import Service
+
+    OpenService = Callable[..., AbstractAsyncContextManager[Service]]
+
+
+def _import_open_service() -> OpenService:
+    """The composition root's ``open_service``, imported when the service opens: the
+    composition root imports the model's libraries (NumPy, SciPy, scikit-learn) and the
+    Redis and AMQP clients, a second or more of start-up that ``serve`` spends after its
+    HTTP port is open rather than before."""
+    from router.service.composition import open_service
+
+    return open_service
 
 
 def create_app(
@@ -49,6 +67,7 @@ def create_app(
     app[K.OPENED] = asyncio.Event()  # set once the service is in place
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+        open_service = _import_open_service()
         async with open_service(
             settings, app[K.METRICS], consume=consume, progress=app[K.STARTUP]
         ) as service:
@@ -59,6 +78,8 @@ def create_app(
         closing = asyncio.Event()
 
         async def run() -> None:
+            # In a thread: the event loop answers /healthz while it imports.
+            open_service = await asyncio.to_thread(_import_open_service)
             async with open_service(
                 settings, app[K.METRICS], consume=consume, progress=app[K.STARTUP]
             ) as service:
