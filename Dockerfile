@@ -4,7 +4,9 @@
 # Stages, each cached on its own:
 #   deps    the runtime dependencies (pyproject.toml's, at deploy/constraints.txt's
 #           versions) in /opt/venv: rebuilt only when they or the constraints change
-#   model   the default model, from classifiers/ alone: rebuilt only when it changes
+#   model   the default model, from classifiers/ alone, built with the build extra
+#           (faker, wordfreq: ~80 MB the runtime does not need) installed into this
+#           stage's venv only: rebuilt only when classifiers/ changes
 #   wheel   the project's wheel, with the pinned build backend
 #   runtime the slim base + the venv + the model + the wheel; no pip, no build tools
 #
@@ -18,12 +20,12 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONUNBUFFERED=1
 
-# pyproject.toml's runtime dependencies as a requirements file: copied into deps by its
-# content, so an edit elsewhere in pyproject.toml (a test tool, a lint rule) keeps the
-# dependency layer cached.
+# pyproject.toml's runtime dependencies, and its build extra, as requirements files:
+# copied into deps and model by their content, so an edit elsewhere in pyproject.toml (a
+# test tool, a lint rule) keeps those layers cached.
 FROM base AS requirements
 COPY pyproject.toml /src/
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" > /requirements.txt
+RUN python -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; open('/requirements.txt', 'w').write('\n'.join(p['dependencies']) + '\n'); open('/build-requirements.txt', 'w').write('\n'.join(p['optional-dependencies']['build']) + '\n')"
 
 FROM base AS deps
 WORKDIR /src
@@ -35,6 +37,10 @@ RUN python -m venv --without-pip /opt/venv \
 
 FROM deps AS model
 WORKDIR /src
+# The build extra goes into this stage's venv only: the runtime copies /opt/venv from
+# deps, without it.
+COPY --from=requirements /build-requirements.txt ./
+RUN pip --python /opt/venv/bin/python install --requirement build-requirements.txt --constraint constraints.txt
 # classifiers/ imports nothing from router/ or queues/, so a change there does not
 # rebuild the model (about 15 s). The model is written owner-only (0700, 0600) by root:
 # made readable, or the service's user could not load it.

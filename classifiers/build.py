@@ -28,8 +28,6 @@ from classifiers.store import (
     save_head,
     write_manifest,
 )
-from classifiers.synth import generate_tickets, ticket_text
-from classifiers.synth_ood import out_of_domain_texts
 from classifiers.training import TOPIC_SPEC, train_head
 
 Progress = Callable[[str], None]
@@ -62,6 +60,11 @@ def build_default_model(
     service reading ``out`` sees the old model or the new one, never a mix.
     Returns the manifest.
     """
+    # Here, not at the top: the synthetic tickets need faker and the language head
+    # wordfreq (the build extra), which a served model and `train` on an export do not.
+    from classifiers.synth import generate_tickets, ticket_text
+    from classifiers.synth_ood import out_of_domain_texts
+
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     out = Path(out)

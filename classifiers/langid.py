@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-import wordfreq
 
 from classifiers.features import FeatureSpec, featurize
 from classifiers.linear import LinearHead, best_of, fit_temperature
@@ -48,6 +47,8 @@ RULED_OUT = -1e4
 
 def available_languages() -> dict[str, str]:
     """ISO 639-1 code -> wordfreq code for every language with a "best" word list."""
+    import wordfreq  # training only: a served model does not need the word lists
+
     langs = sorted(wordfreq.available_languages("best"))
     return {WORDFREQ_CODES.get(code, code): code for code in langs}
 
@@ -59,6 +60,8 @@ def word_frequencies(wordfreq_code: str, n_words: int) -> tuple[list[str], npt.N
     first) through ``__wrapped__``, bypassing its unbounded cache: cached, the
     42 lists would hold over a gigabyte for the rest of the process.
     """
+    import wordfreq
+
     buckets = wordfreq.get_frequency_list.__wrapped__(wordfreq_code, "best")
     words: list[str] = []
     freqs: list[float] = []

@@ -529,7 +529,12 @@ def cmd_repo() -> int:
             if not sep:
                 problems.add("deploy/constraints.txt", f"{line!r} is not name==version")
             pins[canonicalize_name(name)] = version.strip()
-    needed = list(project["project"]["dependencies"]) + list(project["build-system"]["requires"])
+    # The image installs the runtime dependencies, and the build extra in its model stage.
+    needed = (
+        list(project["project"]["dependencies"])
+        + list(project["project"]["optional-dependencies"]["build"])
+        + list(project["build-system"]["requires"])
+    )
     for spec in needed:
         req = Requirement(spec)
         pin = pins.get(canonicalize_name(req.name))

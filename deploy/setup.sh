@@ -3,16 +3,19 @@
 # with sudo: installs RabbitMQ, Redis and the Python venv when missing, starts RabbitMQ
 # and Redis when they are not answering (Debian's services where there are), and builds
 # the shipped default model once. Safe to run again; it only does what is missing, and
-# never stops or restarts a server that answers.
+# never stops or restarts a server that answers (but for a Redis that its own apt-get
+# install has just started with Debian's `appendonly no`).
 #
-#   deploy/setup.sh          runtime only
+#   deploy/setup.sh          the service and the packages that build its default model
 #   deploy/setup.sh --test   also the test and lint tools
 #   PYTHON=python3.12 deploy/setup.sh   another interpreter for the venv (3.11 or newer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+# build: what builds the shipped default model (step 4); test: the test and lint tools.
+testing=""
+[ "${1:-}" = "--test" ] && testing=1
+extras="[build${testing:+,test}]"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -115,7 +118,7 @@ elif ! venv_ready && ! can_make_venv; then
   missing+=("$(venv_package)")
 fi
 # The dashboard's browser tests (tests/browser) drive Debian's Chromium with Playwright.
-if [ -n "$extras" ] && ! [ -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ -n "$testing" ] && ! [ -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   root_ready
   step "apt-get update" as_root env DEBIAN_FRONTEND=noninteractive apt-get update
