@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 import uuid
@@ -71,6 +72,10 @@ class InboundConsumer:
         self._max_bytes = max_bytes
         self._replica = replica or uuid.uuid4().hex[:12]
         self._inbox: asyncio.Queue[Held] = asyncio.Queue()
+        # Set when the inbox holds a full batch (the batching loop waits on it).
+        self._batch_full = asyncio.Event()
+        # Owners are unique per delivery attempt: the replica's id and a count.
+        self._owners = itertools.count(1)
         # Tickets waiting for another consumer's claim, put back in the inbox later.
         self._deferred: dict[asyncio.TimerHandle, Held] = {}
         self._acks = AckBatcher()
@@ -167,28 +172,39 @@ class InboundConsumer:
         self._acks.delivered(message)
         self._idle.clear()
         self._inbox.put_nowait((message, datetime.now(UTC), time.monotonic(), None))
+        if self._inbox.qsize() + 1 >= self._batch_size:  # with the one the loop took
+            self._batch_full.set()
 
     async def _run(self) -> None:
         while True:
-            first = await self._inbox.get()
-            batch = [first]
-            deadline = time.monotonic() + self._batch_wait_s
-            while len(batch) < self._batch_size:
-                if not self._inbox.empty():
-                    batch.append(self._inbox.get_nowait())
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._inbox.get(), remaining))
-                except TimeoutError:
-                    break
             # Two batches at once: one is classified and decided while the other waits
             # for Redis and the broker's confirms, so neither the CPU nor the round trips
-            # sit idle.
+            # sit idle. The slot is taken before the batch is gathered, so what arrives
+            # while both are busy goes in the next one (fewer, fuller batches under load).
             await self._slots.acquire()
-            self._active += 1
+            try:
+                first = await self._inbox.get()
+            except BaseException:
+                self._slots.release()
+                raise
+            self._active += 1  # held from here: not idle, even with the inbox empty
+            if self._inbox.qsize() + 1 < self._batch_size and self._batch_wait_s > 0:
+                # Wait for a full batch, at most batch_wait_s: one timer a batch (waiting
+                # on each get with a timeout costs a task and a timer a message).
+                self._batch_full.clear()
+                try:
+                    async with asyncio.timeout(self._batch_wait_s):
+                        await self._batch_full.wait()
+                except TimeoutError:
+                    pass
+                except asyncio.CancelledError:  # stopping: stop() hands it back
+                    self._inbox.put_nowait(first)
+                    self._active -= 1
+                    self._slots.release()
+                    raise
+            batch = [first]
+            while len(batch) < self._batch_size and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
             task = asyncio.create_task(self._process_guarded(batch), name="inbound-batch")
             self._batches.add(task)
             task.add_done_callback(self._batches.discard)
@@ -228,7 +244,7 @@ class InboundConsumer:
                     message, str(exc), exc.reason, ticket_id=_id_hint(message.body)
                 )
                 continue
-            owner = f"{self._replica}:{uuid.uuid4().hex[:12]}"
+            owner = f"{self._replica}:{next(self._owners)}"
             pending.append((message, Pending(ticket, owner, received_at, mono)))
         await self._route_until_done(pending)
         await self._acks.flush()  # the dead letters of this batch
