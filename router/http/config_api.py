@@ -35,6 +35,7 @@ from router.http import appkeys as K
 from router.http.admin_requests import RollbackRequest
 from router.http.agent_requests import parse_body
 from router.http.auth import actor, require_admin, require_read
+from router.http.simulate_api import simulate_routes
 from router.http.util import json_error, json_response, query_int, read_body
 from router.service.config_follower import candidate
 
@@ -51,6 +52,7 @@ def config_routes() -> list[web.RouteDef]:
         web.post("/v1/config/rollback", rollback_config),
         web.post("/v1/config/preview", preview_config),
         web.get("/v1/coverage", coverage),
+        *simulate_routes(),
     ]
 
 

@@ -18,6 +18,7 @@ from router.http.openapi_common import (
     path_param,
     request_body,
 )
+from router.http.simulate_api import MAX_RECENT, MAX_VOLUME
 from router.service.token_creation import TokenRequest
 
 # Years 1970-9998 (near the calendar's ends a week's local times overflow).
@@ -85,6 +86,66 @@ _CONFIG_BODY = {
     },
 }
 _PREVIEW_N = {"type": "integer", "minimum": 1, "maximum": MAX_PREVIEW}
+
+
+_MIX = {
+    "type": "object",
+    "description": "names and relative weights (need not sum to 1), not all 0",
+    "minProperties": 1,
+    "propertyNames": {"pattern": TEXT_PATTERN},
+    "additionalProperties": {"type": "number", "minimum": 0},
+}
+_MIXES = ("countries", "languages", "tiers", "categories", "plans", "priorities", "channels")
+_SIMULATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "config": {
+            "$ref": _CONFIG_SCHEMA_REF,
+            "description": "the candidate config (default: the config in force)",
+        },
+        "compare": {
+            "type": "boolean",
+            "description": "run the config in force and the candidate on the same arrivals "
+            "and add their difference (needs config)",
+        },
+        "source": {"type": "string", "enum": ["generate", "recent"]},
+        "generate": {
+            "type": "object",
+            "description": "the generator's options (source generate), as the CLI's",
+            "additionalProperties": False,
+            "properties": {
+                "volume": {"type": "integer", "minimum": 1, "maximum": MAX_VOLUME},
+                "weekend": {"type": "number", "minimum": 0, "maximum": 100},
+                **{name: _MIX for name in _MIXES},
+            },
+        },
+        "n": {"type": "integer", "minimum": 1, "maximum": MAX_RECENT},
+        "week": {"type": "string", "format": "date", "pattern": _WEEK_PATTERN},
+        "tz": {"$ref": TIME_ZONE_REF},
+        "target_wait_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 1440},
+        "target_level": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        "handle_minutes": {**_MIX, "description": "mean minutes per tier, '*' for the rest"},
+        "handle": {"type": "string", "enum": ["exponential", "fixed"]},
+        "lease_expiry": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        "lease_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400},
+        "drain_hours": {"type": "number", "minimum": 0, "maximum": 672},
+    },
+}
+_REPORT = {
+    "type": "object",
+    "description": "the report of ticket-router simulate --json (docs/simulator.md)",
+    "required": ["week", "settings", "arrivals", "runs", "source"],
+    "properties": {
+        "week": {"type": "object"},
+        "settings": {"type": "object"},
+        "arrivals": {"type": "integer"},
+        "runs": {"type": "array", "items": {"type": "object"}},
+        "difference": {"type": "object"},
+        "source": {"type": "object"},
+    },
+}
 
 
 def _list_of(key: str, items: dict[str, Any], description: str) -> dict[str, Any]:
@@ -224,6 +285,27 @@ def admin_paths() -> dict[str, Any]:
                     **BODY_ERRORS,
                     "400": err("invalid candidate config or n"),
                     **AUTH_ERRORS,
+                },
+            }
+        },
+        "/v1/simulate": {
+            "post": {
+                "summary": "A what-if week through the config in force or a candidate (or "
+                "both): service level, waits, utilisation, cost and Erlang C staffing per "
+                "pool and hour (admin or viewer; changes nothing)",
+                "requestBody": request_body(_SIMULATE),
+                "responses": {
+                    "200": json_body(_REPORT, "the report"),
+                    **BODY_ERRORS,
+                    "400": err("invalid body or candidate config; error.field names the field"),
+                    **AUTH_ERRORS,
+                    "429": {
+                        **err(
+                            "a simulation is running on this replica (or too many failed "
+                            "authentications); see Retry-After"
+                        ),
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    },
                 },
             }
         },
