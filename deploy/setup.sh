@@ -59,8 +59,14 @@ step() {
 sudo_checked=""
 root_ready() {
   if [ -n "$SUDO" ] && [ -z "$sudo_checked" ]; then
-    log "the next steps need root: sudo may ask for your password"
-    sudo -v || fail "sudo failed: run as root, or as a user who may use sudo"
+    # `sudo -n true` first: a user whose sudo needs no password (NOPASSWD) may still be
+    # asked for one by `sudo -v` (sudoers' verifypw: every entry of the user must be
+    # NOPASSWD, and membership of group sudo adds one that is not), which fails where
+    # there is no terminal (CI, a container, a script).
+    if ! sudo -n true 2>/dev/null; then
+      log "the next steps need root: sudo may ask for your password"
+      sudo -v || fail "sudo failed: run as root, or as a user who may use sudo"
+    fi
     sudo_checked=1
   fi
 }
