@@ -88,16 +88,22 @@ end
 return out
 """
 
-# KEYS[1] ticket hash; ARGV owner, ttl_ms. 1 = renewed, 0 = not (any longer) ours.
+# KEYS the tickets' hashes; ARGV[1] ttl_ms, then every owner. Per ticket 1 = renewed,
+# 0 = not (any longer) ours.
 _RENEW = """
-if redis.call('HGET', KEYS[1], 'state') == 'claimed'
-   and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('HSET', KEYS[1], 'until', now + tonumber(ARGV[2]))
-  return 1
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('HGET', KEYS[i], 'state') == 'claimed'
+     and redis.call('HGET', KEYS[i], 'owner') == ARGV[1 + i] then
+    redis.call('HSET', KEYS[i], 'until', now + tonumber(ARGV[1]))
+    out[i] = 1
+  else
+    out[i] = 0
+  end
 end
-return 0
+return out
 """
 
 
@@ -155,33 +161,6 @@ class RedisTicketStore:
                 raise TransientError(f"redis: {exc}") from exc
         raise AssertionError("unreachable")
 
-    async def _eval_many(
-        self, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
-    ) -> list[Any]:
-        """Run ``script`` once per call in one pipeline, by its SHA.
-
-        (redis-py's Script objects in a pipeline send SCRIPT EXISTS first on every
-        execute: a round trip per batch for nothing.) After a Redis restart the script
-        cache is empty: load it and run the batch again; every script here is safe to
-        repeat for the same owner.
-        """
-        for attempt in range(2):
-            try:
-                async with self._r.pipeline(transaction=False) as pipe:
-                    for keys, args in calls:
-                        pipe.evalsha(script.sha, len(keys), *keys, *args)
-                    return list(await pipe.execute())
-            except NoScriptError:
-                if attempt:
-                    raise TransientError("redis: script cache lost twice") from None
-                try:
-                    await self._r.script_load(script.script)
-                except RedisError as exc:
-                    raise TransientError(f"redis: {exc}") from exc
-            except RedisError as exc:
-                raise TransientError(f"redis: {exc}") from exc
-        raise AssertionError("unreachable")
-
     async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
         """Record published assignments, queue them in their pool's backlog, count pool
         load and remember the ids (one round trip)."""
@@ -200,8 +179,10 @@ class RedisTicketStore:
         it is no longer the owner's (one round trip)."""
         if not claims:
             return []
-        raw = await self._eval_many(
-            self._renew, [([self._keys.ticket(tid)], [owner, ttl_ms]) for tid, owner in claims]
+        raw = await self._eval(
+            self._renew,
+            [self._keys.ticket(tid) for tid, _ in claims],
+            [ttl_ms, *(owner for _, owner in claims)],
         )
         return [int(v) == 1 for v in raw]
 

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from router.core.config_types import ConfigError
 from router.core.pii import phones as phones
 from router.core.pii.detect import (
+    CARD_SCAN_MIN,
     Finding,
     contains_card_data,
     find_pii,
@@ -382,8 +383,8 @@ class _CardWalk:
         return "customer" in raw and self.value(customer, 1)
 
     def text(self, text: str) -> bool:
-        if not may_hold_card(text):
-            return False
+        if len(text) < CARD_SCAN_MIN or not may_hold_card(text):
+            return False  # (the length first: most keys and values are short)
         return any(f.kind == "card" for f in find_pii(text, self.regions, until="card"))
 
     def value(self, value: Any, depth: int) -> bool:

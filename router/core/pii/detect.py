@@ -43,6 +43,7 @@ from router.core.pii import phones as phones
 from router.core.pii.normalise import AT_WORDS, DOT_WORDS, Normalised, changes, normalise
 
 __all__ = [
+    "CARD_SCAN_MIN",
     "KINDS",
     "Finding",
     "clear_memo",
@@ -193,6 +194,8 @@ def _blank(text: str, spans: Sequence[Span]) -> str:
 # Base64 (standard or URL-safe) of at least 9 bytes: an integration that encodes a
 # value ("a2VuamkuaGFkZGFk...") hides nothing from a reader who decodes it.
 _BASE64_MIN = 12
+#: Shorter texts hold no card and no base64 long enough to hide one.
+CARD_SCAN_MIN = _BASE64_MIN
 _BASE64 = re.compile(rf"[A-Za-z0-9+/_-]{{{_BASE64_MIN},}}={{0,2}}")
 # Base64 of text is mixed: digits, "+", "/" or capitals inside. A long word of one
 # case ("malheureusement", "Kundendienstmitarbeiter") is no candidate.
