@@ -23,7 +23,8 @@
 #                         copy (SUITE-MODE, made anew from the base every run)
 #   FRESH_KEEP=1          keep the run's copy afterwards (default: deleted)
 #   FRESH_MIRROR=URL      the Debian mirror (default http://deb.debian.org/debian)
-#   FRESH_NET=10.213.0    the first three octets of the veth pair's /30 (.1 host, .2 chroot)
+#   FRESH_NET=10.213.0    the first three octets of the veth pair's /30 (.1 host, .2 chroot);
+#                         runs side by side need one each
 #   FRESH_CA="FILE..."    CA certificates pip in the chroot trusts besides its own, for a
 #                         network whose TLS goes through an intercepting proxy (default:
 #                         the files in /usr/local/share/ca-certificates of the host)
@@ -64,7 +65,15 @@ for tool in debootstrap:debootstrap nft:nftables ip:iproute2 git:git; do
   }
 done
 
+# Another run of this script (another SUITE or MODE, with its own FRESH_NET) may be
+# going on: the value from before the first of them is the one to put back.
 forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+if ip netns list 2>/dev/null | grep -q '^trfresh-'; then
+  forward_before=$(cat "$FRESH_DIR/.ip_forward_before" 2>/dev/null || echo "$forward_before")
+else
+  mkdir -p "$FRESH_DIR"
+  echo "$forward_before" >"$FRESH_DIR/.ip_forward_before"
+fi
 mounted=()
 cleanup() {
   local rc=$? pids i
@@ -89,7 +98,10 @@ cleanup() {
   nft delete table ip "$TABLE" 2>/dev/null || true
   ip link del "$VH" 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
-  echo "$forward_before" >/proc/sys/net/ipv4/ip_forward
+  # Forwarding back as it was, unless another run of this script still needs it.
+  if ! ip netns list 2>/dev/null | grep -q '^trfresh-'; then
+    echo "$forward_before" >/proc/sys/net/ipv4/ip_forward
+  fi
   if [ -z "${FRESH_KEEP:-}" ] && [ -d "$ROOT" ]; then
     if findmnt -rn -o TARGET | grep -q "^$ROOT/"; then
       log "not deleting $ROOT: something is still mounted under it"
@@ -286,7 +298,7 @@ log "test.sh: exit $test_rc after ${test_s}s"
 [ "$test_rc" -ne 0 ] && tail -n 40 "$OUT/test.log" >&2
 
 {
-  echo "distro: $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME"), python: $(in_chroot 'python3 --version' 2>&1)"
+  echo "distro: $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME"), python: $(in_chroot 'python3 --version 2>&1 || echo none')"
   echo "user: $USER_NAME"
   cat "$OUT/commit.txt"
   echo "command 1 bash deploy/run.sh: /healthz 200 after ${health_s:-never}s, /readyz 200 after ${ready_s:-never}s; exit after SIGTERM: ${run_rc:-none}"
