@@ -67,6 +67,7 @@ class InboundConsumer:
         self._router = router
         self._publisher = publisher
         self._metrics = metrics
+        self._received = metrics.received.labels("amqp")  # looked up once, not a message
         self._batch_size = batch_size
         self._batch_wait_s = batch_wait_s
         self._max_bytes = max_bytes
@@ -164,7 +165,7 @@ class InboundConsumer:
         # a redelivery was counted when first delivered (even if handed back unread).
         headers = message.headers or {}
         if not message.redelivered and headers.get("x-router-ingest") not in ("http", b"http"):
-            self._metrics.received.labels("amqp").inc()
+            self._received.inc()
         if self._closing:
             await _settle(message.nack(requeue=True))
             return

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -250,6 +251,7 @@ class TicketRouter:
             self._kpi.routed(
                 stored[p.owner] for (p, _), ours in zip(published, marks, strict=True) if ours
             )
+        assigned: Counter[str] = Counter()
         for (pending, pool_id), still_ours in zip(published, marks, strict=True):
             del self._published[pending.owner]
             self._held.pop(pending.owner, None)
@@ -257,7 +259,7 @@ class TicketRouter:
                 # Our claim expired mid-publish and another consumer took over: it
                 # publishes the same stored decision; pool consumers de-duplicate on id.
                 log.warning("claim on ticket %s lost during publish", pending.ticket.id)
-            self._metrics.assigned.labels(pool_id).inc()
+            assigned[pool_id] += 1
             latency = time.monotonic() - pending.received_mono
             self._metrics.latency.observe(latency)
             if routed_log.isEnabledFor(logging.INFO):
@@ -275,6 +277,8 @@ class TicketRouter:
                     },
                 )
             out.append((pending.owner, Outcome(pending.ticket.id, "assigned", pool_id=pool_id)))
+        for pool_id, n in assigned.items():  # one series lookup a pool, not a ticket
+            self._metrics.assigned.labels(pool_id).inc(n)
         if failure is not None and not isinstance(failure, TransientError):
             raise failure
         if failure is not None:
