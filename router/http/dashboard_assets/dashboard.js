@@ -15,6 +15,8 @@
     config: null, // GET /v1/config
     pools: null, // the last GET /v1/stats?by=pool
     busy: false,
+    simulating: false, // a POST /v1/simulate is on its way
+    whatif: null, // its last report
   };
 
   const $ = (id) => document.getElementById(id);
@@ -570,6 +572,243 @@
     });
   }
 
+  // ---- What-if -----------------------------------------------------------------
+
+  const SVG = "http://www.w3.org/2000/svg";
+
+  // An SVG element with its attributes (values as text), children appended.
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  fmt.minutes = (m) => (m === null || m === undefined ? "–" : Number(m).toFixed(1));
+  fmt.hours = (h) => (h === null || h === undefined ? "–" : Number(h).toLocaleString("en-US", { maximumFractionDigits: 1 }));
+  fmt.signed = (x, digits, scale = 1, unit = "") =>
+    x === null || x === undefined ? "–" : `${x * scale >= 0 ? "+" : "−"}${Math.abs(x * scale).toFixed(digits)}${unit}`;
+
+  // The request body from the form; the candidate (the editor's JSON) when comparing.
+  function whatIfBody(compare) {
+    const source = $("whatif-source-recent").checked ? "recent" : "generate";
+    const body = {
+      source,
+      target_level: Number($("whatif-level").value) / 100,
+      target_wait_minutes: Number($("whatif-wait").value),
+      seed: Number($("whatif-seed").value),
+      tz: "UTC",
+    };
+    if (source === "generate") body.generate = { volume: Number($("whatif-volume").value) };
+    if ($("whatif-week").value) body.week = $("whatif-week").value;
+    if (compare) {
+      body.config = candidate();
+      body.compare = true;
+    }
+    return body;
+  }
+
+  async function runWhatIf(event, compare = false) {
+    if (event) event.preventDefault();
+    if (state.simulating) return;
+    showError("whatif-error", null);
+    let body;
+    try {
+      body = whatIfBody(compare);
+    } catch (err) {
+      showError("whatif-error", err);
+      return;
+    }
+    state.simulating = true;
+    $("whatif-run").disabled = true;
+    $("whatif-compare").disabled = true;
+    $("whatif-status").textContent = compare ? "Simulating the config in force and the candidate…" : "Simulating the config in force…";
+    try {
+      const report = await api("POST", "/v1/simulate", { body });
+      state.whatif = report;
+      renderWhatIf(report);
+    } catch (err) {
+      $("whatif-status").textContent = "";
+      showError("whatif-error", err);
+    } finally {
+      state.simulating = false;
+      $("whatif-run").disabled = false;
+      $("whatif-compare").disabled = false;
+    }
+  }
+
+  const runName = (run) => (run.label === "a" ? "In force" : run.label === "b" ? "Candidate" : "In force");
+
+  function renderWhatIf(report) {
+    $("whatif-result").hidden = false;
+    const runs = report.runs;
+    $("whatif-runs").replaceChildren(...runs.map((run) => runTable(run, report)));
+    const diff = report.difference;
+    $("whatif-difference").hidden = !diff;
+    if (diff) renderDifference(diff);
+    // The chart's choices: every run, every pool; the worst-staffed pool first shown.
+    const runSelect = $("whatif-chart-run");
+    runSelect.replaceChildren(...runs.map((run, i) => el("option", { value: String(i) }, `${runName(run)} (${run.config.version.slice(0, 12)})`)));
+    runSelect.value = String(runs.length - 1);
+    fillChartPools(true);
+    // The live region speaks the totals only, not the tables.
+    const last = runs[runs.length - 1];
+    const t = last.totals;
+    const target = last.staffing.target;
+    let text =
+      `Simulated ${fmt.int(report.arrivals)} tickets in the week of ${report.week.start.slice(0, 10)} (${report.source.kind}). ` +
+      `${runName(last)}: service level ${fmt.pct(t.service_level)} within ${target.wait_minutes} min ` +
+      `(target ${fmt.pct(target.service_level)}), cost ${fmt.money(t.cost)}, ` +
+      `${fmt.int(last.staffing.short.length)} pool-hour(s) short of Erlang C.`;
+    if (diff) text += ` Candidate minus in force: service level ${fmt.signed(diff.totals.service_level, 1, 100, "%")}, cost ${fmt.signed(diff.totals.cost, 2)}.`;
+    $("whatif-status").textContent = text;
+  }
+
+  function poolRow(id, t, pool) {
+    const short = t.hours_short !== undefined && t.hours_short > 0;
+    return el(
+      "tr",
+      { dataset: { pool: id }, className: short ? "short" : "" },
+      el("th", { scope: "row" }, id, pool ? el("span", { className: "sub" }, `capacity ${pool.capacity}, ${pool.kind}`) : null),
+      el("td", { className: "num", dataset: { k: "tickets" } }, fmt.int(t.tickets)),
+      el("td", { className: "num", dataset: { k: "service_level" } }, fmt.pct(t.service_level)),
+      el("td", { className: "num", dataset: { k: "p50" } }, fmt.minutes(t.wait_minutes.p50)),
+      el("td", { className: "num", dataset: { k: "p90" } }, fmt.minutes(t.wait_minutes.p90)),
+      el("td", { className: "num", dataset: { k: "utilisation" } }, fmt.pct(t.utilisation)),
+      el("td", { className: "num", dataset: { k: "cost" } }, fmt.money(t.cost)),
+      el("td", { className: "num", dataset: { k: "escalations" } }, `${fmt.int(t.escalated_out)}/${fmt.int(t.escalated_in)}`),
+      el("td", { className: "num", dataset: { k: "expiries" } }, fmt.int(t.expiries)),
+      el("td", { className: "num", dataset: { k: "agent_hours_configured" } }, pool ? fmt.hours(t.agent_hours_configured) : ""),
+      el("td", { className: "num", dataset: { k: "agent_hours_recommended" } }, pool ? fmt.hours(t.agent_hours_recommended) : ""),
+      el("td", { className: short ? "num short" : "num", dataset: { k: "hours_short" } }, pool ? fmt.int(t.hours_short) : ""),
+    );
+  }
+
+  const RUN_COLUMNS = [
+    "Pool", "Tickets", "Service level", "Wait p50 (min)", "Wait p90 (min)", "Utilisation", "Cost",
+    "Escalated out/in", "Lease expiries", "Agent-hours configured", "Agent-hours Erlang C", "Hours short",
+  ];
+
+  function runTable(run, report) {
+    const target = run.staffing.target;
+    const caption = `${runName(run)}: ${run.config.source}, version ${run.config.version}; ` +
+      `service level = accepted within ${target.wait_minutes} min; Erlang C staffs for ${fmt.pct(target.service_level)}`;
+    const table = el(
+      "table",
+      { className: "whatif-run", dataset: { run: run.label || "a" } },
+      el("caption", {}, caption),
+      el("thead", {}, el("tr", {}, ...RUN_COLUMNS.map((c, i) => el("th", { scope: "col", className: i ? "num" : "" }, c)))),
+      el("tbody", {}, ...run.pools.map((p) => poolRow(p.id, p.totals, p))),
+      el("tfoot", {}, poolRow("all", run.totals, null)),
+    );
+    return el("div", { className: "scroll" }, el("h3", {}, `${runName(run)} (${fmt.int(report.arrivals)} tickets)`), table);
+  }
+
+  function renderDifference(diff) {
+    const t = diff.totals;
+    $("whatif-difference-summary").textContent =
+      `Service level ${fmt.signed(t.service_level, 1, 100, "%")}, wait p90 ${fmt.signed(t.wait_minutes.p90, 1, 1, " min")}, ` +
+      `cost ${fmt.signed(t.cost, 2)}; ${fmt.int(diff.routing_changed)} ticket(s) routed to another pool first` +
+      (diff.changes.length ? ` (${diff.changes.slice(0, 3).map((c) => `${c.from} → ${c.to}: ${fmt.int(c.tickets)}`).join(", ")})` : "") + ".";
+    $("whatif-difference-table").tBodies[0].replaceChildren(
+      ...Object.entries(diff.pools).map(([id, d]) =>
+        el(
+          "tr",
+          { dataset: { pool: id } },
+          el("th", { scope: "row" }, id),
+          el("td", { className: "num", dataset: { k: "unserved" } }, fmt.signed(d.unserved, 0)),
+          el("td", { className: "num", dataset: { k: "service_level" } }, fmt.signed(d.service_level, 1, 100, "%")),
+          el("td", { className: "num", dataset: { k: "p90" } }, fmt.signed(d.wait_minutes && d.wait_minutes.p90, 1)),
+          el("td", { className: "num", dataset: { k: "utilisation" } }, fmt.signed(d.utilisation, 1, 100, "%")),
+          el("td", { className: "num", dataset: { k: "cost" } }, fmt.signed(d.cost, 2)),
+        ),
+      ),
+    );
+  }
+
+  function fillChartPools(pickWorst) {
+    const run = state.whatif.runs[Number($("whatif-chart-run").value)];
+    const select = $("whatif-chart-pool");
+    const chosen = select.value;
+    select.replaceChildren(...run.pools.map((p) => el("option", { value: p.id }, p.id)));
+    const ids = run.pools.map((p) => p.id);
+    if (pickWorst) {
+      const worst = run.pools.slice().sort((a, b) => b.totals.agent_hours_short - a.totals.agent_hours_short)[0];
+      select.value = worst ? worst.id : ids[0];
+    } else if (ids.includes(chosen)) {
+      select.value = chosen;
+    }
+    renderChart();
+  }
+
+  const hourName = (iso) => {
+    const d = new Date(iso);
+    return `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][d.getUTCDay()]} ${iso.slice(11, 13)}:00`;
+  };
+
+  // Bars of the agents Erlang C asks for per hour (red where the config has fewer),
+  // and a step line of the config's capacity while the pool is open.
+  function renderChart() {
+    const report = state.whatif;
+    const run = report.runs[Number($("whatif-chart-run").value)];
+    const pool = run.pools.find((p) => p.id === $("whatif-chart-pool").value);
+    if (!pool) return;
+    const hours = pool.hours.map((h) => ({ ...h, at: run.hours[h.hour].start }));
+    const top = Math.max(1, ...hours.map((h) => Math.max(h.staffing.recommended, h.staffing.configured)));
+    const W = 4, H = 120, PAD = 18;
+    const width = hours.length * W;
+    const y = (v) => PAD + H - (v / top) * H;
+    const chart = svg("svg", { viewBox: `0 0 ${width + 40} ${H + PAD + 16}`, width: width + 40, height: H + PAD + 16, class: "whatif-svg", "aria-hidden": "true" });
+    chart.append(svg("line", { x1: 0, x2: width, y1: y(0), y2: y(0), class: "axis" }));
+    chart.append(svg("text", { x: width + 4, y: y(top) + 4, class: "tick" }, document.createTextNode(String(top))));
+    chart.append(svg("text", { x: width + 4, y: y(0) + 4, class: "tick" }, document.createTextNode("0")));
+    hours.forEach((h, i) => {
+      if (i % 24 === 0) {
+        chart.append(svg("line", { x1: i * W, x2: i * W, y1: PAD, y2: y(0) + 4, class: "day" }));
+        chart.append(svg("text", { x: i * W + 2, y: y(0) + 14, class: "tick" }, document.createTextNode(hourName(h.at).slice(0, 3))));
+      }
+      const s = h.staffing;
+      if (s.recommended > 0) {
+        const bar = svg("rect", {
+          x: i * W, y: y(s.recommended), width: W - 1, height: y(0) - y(s.recommended),
+          class: s.gap > 0 ? "bar short" : "bar", "data-hour": h.hour,
+        });
+        bar.append(svg("title", {}, document.createTextNode(`${hourName(h.at)}: ${s.offered} tickets, recommended ${s.recommended}, configured ${s.configured}`)));
+        chart.append(bar);
+      }
+    });
+    let path = "";
+    hours.forEach((h, i) => {
+      const v = y(h.staffing.configured);
+      path += `${i ? "L" : "M"}${i * W},${v}L${(i + 1) * W},${v}`;
+    });
+    chart.append(svg("path", { d: path, class: "capacity" }));
+    $("whatif-chart").replaceChildren(chart);
+    const short = hours.filter((h) => h.staffing.gap > 0);
+    $("whatif-chart-summary").textContent =
+      `${pool.id} (${runName(run)}): Erlang C recommends up to ${Math.max(0, ...hours.map((h) => h.staffing.recommended))} agents in an hour, ` +
+      `the config has ${pool.capacity} while open; short in ${short.length} hour(s)` +
+      (short.length ? `, most by ${Math.max(...short.map((h) => h.staffing.gap))} agent(s).` : ".");
+    $("whatif-hours-caption").textContent = `${pool.id} (${runName(run)}), per hour of the week (UTC)`;
+    $("whatif-hours").tBodies[0].replaceChildren(
+      ...hours
+        .filter((h) => h.staffing.open_minutes > 0 || h.tickets > 0)
+        .map((h) =>
+          el(
+            "tr",
+            { dataset: { hour: String(h.hour) }, className: h.staffing.gap > 0 ? "short" : "" },
+            el("th", { scope: "row" }, el("time", { dateTime: h.at }, `${hourName(h.at)} (${h.at.slice(0, 10)})`)),
+            el("td", { className: "num", dataset: { k: "offered" } }, fmt.int(h.staffing.offered)),
+            el("td", { className: "num", dataset: { k: "traffic" } }, String(h.staffing.traffic)),
+            el("td", { className: "num", dataset: { k: "configured" } }, fmt.int(h.staffing.configured)),
+            el("td", { className: "num", dataset: { k: "recommended" } }, fmt.int(h.staffing.recommended)),
+            el("td", { className: h.staffing.gap > 0 ? "num short" : "num", dataset: { k: "gap" } }, h.staffing.gap > 0 ? `+${h.staffing.gap}` : "–"),
+            el("td", { className: "num", dataset: { k: "service_level" } }, fmt.pct(h.service_level)),
+          ),
+        ),
+    );
+  }
+
   // ---- Start -------------------------------------------------------------------
 
   document.addEventListener("DOMContentLoaded", async () => {
@@ -585,6 +824,10 @@
       if (state.config) $("config-editor").value = editable(state.config.config);
     });
     $("rollback-form").addEventListener("submit", rollback);
+    $("whatif-form").addEventListener("submit", (e) => runWhatIf(e, false));
+    $("whatif-compare").addEventListener("click", () => runWhatIf(null, true));
+    $("whatif-chart-run").addEventListener("change", () => fillChartPools(false));
+    $("whatif-chart-pool").addEventListener("change", renderChart);
     fillZones();
     try {
       signedIn(await api("GET", "/v1/session"));
