@@ -410,7 +410,9 @@ def for_pool(
             # nothing personal; anything else is scanned.
             return redact(value) if _ROUTER_SHAPE.fullmatch(value) else text(value)
         if isinstance(value, Mapping):
-            return {text(str(k)): plain(v) for k, v in value.items()}
+            # Keys alike: head names and "label"/"confidence" of the predictions
+            # are such tokens, and scanning each one made a masked copy 12 % slower.
+            return {plain(str(k)): plain(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [plain(v) for v in value]
         return value
