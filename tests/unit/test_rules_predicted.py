@@ -293,6 +293,10 @@ def test_the_assignment_lists_every_heads_prediction() -> None:
     assert masked["predictions"]["sentiment"] == {"label": "[email]", "confidence": 0.5}
     assert masked["ticket"]["body"] == "call me at [phone]"
     assert "excluded" not in masked
+    # A key that is not a router-made token is scanned like any text.
+    odd = {**doc, "pool_kind": "outsourced", "data_access": "masked"}
+    odd["predictions"] = {**doc["predictions"], "ana@example.com": {"label": "x"}}
+    assert list(for_pool(odd, MASKER)["predictions"])[-1] == "[email]"
 
 
 @pytest.fixture(scope="module")
