@@ -6,7 +6,8 @@ Runs the real service in this process on the local RabbitMQ and Redis (names and
 keys of its own, removed afterwards), on the example config with the night pool
 open one hour a day (so the coverage map has a gap to show), routes tickets, has
 agents accept and complete some of them, then drives Debian's Chromium through the
-dashboard: the pools, the coverage heat map in Asia/Manila and a config preview.
+dashboard: the pools, the coverage heat map in Asia/Manila, a config preview and a
+what-if comparison.
 The simulation chart is `ticket-router simulate --chart week.html` rendered in the
 same browser. Writes dashboard-pools.png, dashboard-coverage.png,
 dashboard-config-preview.png and simulation-week.png.
@@ -45,6 +46,8 @@ VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 TICKETS = 80
 #: Pulled, accepted and completed by an agent of each pool before the screenshots.
 COMPLETED_PER_POOL = 4
+#: The what-if's candidate: the vendors' capacity cut (as in docs/simulator.md).
+WHATIF_CUT = {"andes-bpo": 12, "pacific-night": 8}
 
 
 async def _work(http: ClientSession, url: str, pool: str, token: str, n: int) -> None:
@@ -137,6 +140,18 @@ async def dashboard_shots(out: Path, model_dir: Path, workdir: Path) -> list[Pat
             await editor.evaluate("e => { e.setSelectionRange(0, 0); e.scrollTop = 0; }")
             shots.append(out / "dashboard-config-preview.png")
             await page.locator("#config").screenshot(path=shots[-1])
+
+            # What-if: the example's week of 10,000 against the vendors cut to 12 and 8.
+            for pool in doc["pools"]:
+                if pool["id"] in WHATIF_CUT:
+                    pool["capacity"] = WHATIF_CUT[pool["id"]]
+            await editor.fill(json.dumps(doc, indent=2))
+            await page.get_by_label("Tickets in the generated week").fill("10000")
+            await page.get_by_label("Week of", exact=True).fill("2026-03-04")
+            await page.get_by_role("button", name="Compare with the candidate").click()
+            await expect(page.locator("table.whatif-run")).to_have_count(2, timeout=120_000)
+            shots.append(out / "dashboard-whatif.png")
+            await page.locator("#whatif").screenshot(path=shots[-1])
             await browser.close()
     finally:
         await runner.cleanup()

@@ -669,7 +669,7 @@
     return el(
       "tr",
       { dataset: { pool: id }, className: short ? "short" : "" },
-      el("th", { scope: "row" }, id, pool ? el("span", { className: "sub" }, `capacity ${pool.capacity}, ${pool.kind}`) : null),
+      el("th", { scope: "row" }, id, pool ? el("span", { className: "sub" }, `capacity ${pool.capacity}, ${pool.kind === "outsourced" ? "outsourced" : "in-house"}`) : null),
       el("td", { className: "num", dataset: { k: "tickets" } }, fmt.int(t.tickets)),
       el("td", { className: "num", dataset: { k: "service_level" } }, fmt.pct(t.service_level)),
       el("td", { className: "num", dataset: { k: "p50" } }, fmt.minutes(t.wait_minutes.p50)),
@@ -755,7 +755,7 @@
     if (!pool) return;
     const hours = pool.hours.map((h) => ({ ...h, at: run.hours[h.hour].start }));
     const top = Math.max(1, ...hours.map((h) => Math.max(h.staffing.recommended, h.staffing.configured)));
-    const W = 4, H = 120, PAD = 18;
+    const W = 6, H = 140, PAD = 18;
     const width = hours.length * W;
     const y = (v) => PAD + H - (v / top) * H;
     const chart = svg("svg", { viewBox: `0 0 ${width + 40} ${H + PAD + 16}`, width: width + 40, height: H + PAD + 16, class: "whatif-svg", "aria-hidden": "true" });
