@@ -145,6 +145,9 @@ fi
 # Redis keeps every claim, token and config version: it runs with the append-only file
 # (fsync every second) in a data folder that survives a restart.
 REDIS_DIR=${ROUTER_REDIS_DIR:-/var/lib/redis}
+# Debian's config, read as root: /etc/redis is readable by group redis only, so a sudo
+# user's own test never saw it and started Redis by hand instead of through the service.
+redis_conf() { as_root test -f /etc/redis/redis.conf; }
 redis_aof_config() {
   as_root sed -i -e 's/^appendonly no/appendonly yes/' \
     -e 's/^# *appendfsync everysec/appendfsync everysec/' /etc/redis/redis.conf
@@ -158,7 +161,7 @@ start_redis_by_hand() {
     --logfile "$REDIS_DIR/ticket-router-redis.log"
 }
 if port_open 127.0.0.1 6379; then
-  if [ -n "$installed_redis" ] && [ -f /etc/redis/redis.conf ] && has_service redis-server; then
+  if [ -n "$installed_redis" ] && redis_conf && has_service redis-server; then
     # Started by the package just installed, with Debian's `appendonly no`: nothing uses it
     # yet, so it is restarted with the append-only file.
     log "redis: restarting the redis-server just installed, with appendonly yes"
@@ -167,7 +170,7 @@ if port_open 127.0.0.1 6379; then
   else
     log "redis: answering on 127.0.0.1:6379"
   fi
-elif has_service redis-server && [ -f /etc/redis/redis.conf ]; then
+elif has_service redis-server && redis_conf; then
   log "redis: starting Debian's redis-server service with appendonly yes"
   redis_aof_config
   service_do redis-server start || start_redis_by_hand
