@@ -100,7 +100,9 @@ cleanup() {
   ip netns del "$NS" 2>/dev/null || true
   # Forwarding back as it was, unless another run of this script still needs it.
   if ! ip netns list 2>/dev/null | grep -q '^trfresh-'; then
-    echo "$forward_before" >/proc/sys/net/ipv4/ip_forward
+    cat "$FRESH_DIR/.ip_forward_before" 2>/dev/null >/proc/sys/net/ipv4/ip_forward \
+      || echo "$forward_before" >/proc/sys/net/ipv4/ip_forward
+    rm -f "$FRESH_DIR/.ip_forward_before"
   fi
   if [ -z "${FRESH_KEEP:-}" ] && [ -d "$ROOT" ]; then
     if findmnt -rn -o TARGET | grep -q "^$ROOT/"; then
