@@ -71,10 +71,21 @@ def _worker() -> ProcessPoolExecutor:
     return _pool
 
 
-def _number(body: Mapping[str, Any], name: str, default: float, low: float, high: float,
-            *, low_open: bool = False, high_open: bool = False) -> float:  # fmt: skip
-    """A number field from ``low`` to ``high`` (either end open if so marked)."""
+def _number(
+    body: Mapping[str, Any],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    prefix: str = "",
+) -> float:
+    """The number field ``name`` of ``body`` from ``low`` to ``high`` (either end open if
+    so marked); a 400 naming ``prefix + name`` otherwise."""
     value = body.get(name, default)
+    name = prefix + name
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(name, "must be a number")
     above = value > low if low_open else value >= low
@@ -86,8 +97,13 @@ def _number(body: Mapping[str, Any], name: str, default: float, low: float, high
     return float(value)
 
 
-def _integer(body: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+def _integer(
+    body: Mapping[str, Any], name: str, default: int, low: int, high: int, prefix: str = ""
+) -> int:
+    """The integer field ``name`` of ``body`` from ``low`` to ``high``; a 400 naming
+    ``prefix + name`` otherwise."""
     value = body.get(name, default)
+    name = prefix + name
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInput(name, f"must be an integer from {low} to {high}")
     return value
@@ -120,13 +136,8 @@ def _spec(value: Any) -> GeneratorSpec:
         raise InvalidInput("generate", "must be an object")
     if extra := sorted(set(value) - GENERATE_FIELDS):
         raise InvalidInput(f"generate.{extra[0]}", "unknown field")
-    volume = _integer(
-        {"generate.volume": value.get("volume", 5000)}, "generate.volume", 0, 1, MAX_VOLUME
-    )
-    weekend = _number(
-        {"generate.weekend": value.get("weekend", defaults.WEEKEND)},
-        "generate.weekend", 0, 0, 100,
-    )  # fmt: skip
+    volume = _integer(value, "volume", 5000, 1, MAX_VOLUME, prefix="generate.")
+    weekend = _number(value, "weekend", defaults.WEEKEND, 0, 100, prefix="generate.")
     mixes: dict[str, dict[str, float]] = {}
     for name, default in GeneratorSpec(0).mixes().items():
         # Plain dicts: the spec travels to the worker process, and a mapping proxy

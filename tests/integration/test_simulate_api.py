@@ -199,6 +199,7 @@ async def test_the_recent_tickets_are_replayed_as_stored(
         ({"generate": {"priorities": {"asap": 1}}}, "generate.priorities", "'asap'"),
         ({"generate": {"countries": {"XX": 1}}}, "generate.countries", "'XX'"),
         ({"generate": {"speed": 1}}, "generate.speed", "unknown field"),
+        ({"generate": {"weekend": -1}}, "generate.weekend", "from 0 to 100"),
         ({"tz": "Mars/Olympus"}, "tz", "unknown IANA time zone"),
         ({"target_level": 1}, "target_level", "from 0 to less than 1"),
         ({"target_wait_minutes": 0}, "target_wait_minutes", "more than 0"),
