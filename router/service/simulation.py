@@ -135,6 +135,10 @@ class Refused(ValueError):
         self.field = field
         self.message = message
 
+    def __reduce__(self) -> tuple[type[Refused], tuple[str | None, str]]:
+        # Raised in a worker process and pickled back: both arguments, not ``args``.
+        return (Refused, (self.field, self.message))
+
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
