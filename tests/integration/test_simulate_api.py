@@ -210,6 +210,8 @@ async def test_the_recent_tickets_are_replayed_as_stored(
         ({"config": [1]}, "config", "mapping"),
         ({"config": {"pools": []}}, "config.pools", ""),
         ({"source": "recent", "n": 5001}, "n", "from 1 to 5000"),
+        # Found in the worker process (no ticket routed yet) and answered all the same.
+        ({"source": "recent"}, "source", "no arrivals to replay"),
         ({"handle_minutes": {"tier1": 0, "tier2": 5}}, "handle_minutes.tier1", "more than 0"),
         ({"handle": "gamma"}, "handle", "exponential or fixed"),
         ({"volume": 10}, "volume", "unknown field"),
