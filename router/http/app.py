@@ -20,7 +20,7 @@ from aiohttp import web
 from router.http import appkeys as K
 from router.http.admin import admin_routes
 from router.http.agents import agent_routes
-from router.http.auth import auth_middleware, starting_middleware
+from router.http.auth import SESSION_STORE, auth_middleware, starting_middleware
 from router.http.config_api import config_routes
 from router.http.dashboard import dashboard_routes
 from router.http.errors import error_middleware
@@ -147,6 +147,8 @@ def install(app: web.Application, service: Service) -> None:
     app[K.STORE] = service.stores.tickets
     app[K.TOKENS] = service.stores.tokens
     app[K.AUDIT] = service.stores.audit
+    if service.stores.sessions is not None:
+        app[SESSION_STORE] = service.stores.sessions
     app[K.REDIS_HEALTH] = service.stores.health
     app[K.MODEL] = service.model
     app[K.MODEL_FOLLOWER] = service.model_follower

@@ -142,21 +142,13 @@ _SESSIONS: weakref.WeakKeyDictionary[web.Application, Sessions] = weakref.WeakKe
 
 
 def sessions(app: web.Application) -> Sessions | None:
-    """The session use case of ``app``: over ``app[SESSION_STORE]`` if one was set,
-    else over a Redis store on the service's own client (same prefix); None when the
-    service has neither (in-memory stores without a session store)."""
+    """The session use case of ``app`` over ``app[SESSION_STORE]`` (the composition
+    root's Redis store, or a test's); None when the service has no session store."""
     found = _SESSIONS.get(app)
     if found is None:
         store = app.get(SESSION_STORE)
         if store is None:
-            redis = app.get(K.REDIS)
-            if redis is None:
-                return None
-            # Imported here, on the first cookie or sign-in: importing the HTTP layer
-            # must not import the Redis client, which serve loads once its port is open.
-            from queues.session_store import RedisSessionStore
-
-            store = RedisSessionStore(redis, app[K.SETTINGS].names.redis_prefix)
+            return None
         found = _SESSIONS[app] = Sessions(app[K.TOKENS], store)
     return found
 

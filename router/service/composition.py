@@ -34,6 +34,7 @@ from queues.lease_presence import RedisPresence
 from queues.lease_store import RedisLeaseStore
 from queues.publisher import AmqpPublisher
 from queues.redis_health import RedisHealthCheck
+from queues.session_store import RedisSessionStore
 from queues.ticket_store import RedisTicketStore
 from queues.token_store import RedisTokenStore
 from queues.topology import declare_inbound, declare_pools, inbound_arguments
@@ -58,6 +59,7 @@ from router.service.ports import (
     BrokerLink,
     ConfigStore,
     LeaseStore,
+    SessionStore,
     StoreHealth,
     TicketPublisher,
     TicketStore,
@@ -82,6 +84,7 @@ class Stores:
     tokens: TokenStore
     audit: AuditLog
     health: StoreHealth
+    sessions: SessionStore | None = None  # None: no dashboard sign-in (in-memory stores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +239,7 @@ async def open_stores(
         tokens=RedisTokenStore(client, prefix),
         audit=RedisAuditLog(client, prefix),
         health=RedisHealthCheck(client, keys.epoch),
+        sessions=RedisSessionStore(client, prefix),
     )
     check = _health_check(settings, metrics, stores.health)
     await check()
