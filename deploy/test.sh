@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/setup.sh --test
+# The suite (servers, browsers, many connections) needs more open files than a login
+# session's soft limit of 1024: up to the hard limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 .venv/bin/ruff check router classifiers queues tests
 .venv/bin/ruff format --check router classifiers queues tests
 .venv/bin/mypy --strict

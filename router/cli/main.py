@@ -9,11 +9,15 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from router import __version__
 from router.cli import logs
 from router.core.errors import SettingsError
 from router.service.settings import Settings, default_config_path
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -53,6 +57,16 @@ def _coverage(args: argparse.Namespace) -> int:
     return 1 if report["gaps"] else 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a failed write of its help or usage raises, as every other
+    write of the command does: argparse drops the error itself, so a closed pipe made
+    ``--help`` exit 0 or 141 depending on whether stdout was buffered."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message:
+            (file or sys.stderr).write(message)
+
+
 def build_parser(*, serve_only: bool = False) -> argparse.ArgumentParser:
     """The argument parser with every subcommand (``serve_only``: with ``serve`` alone).
 
@@ -60,7 +74,8 @@ def build_parser(*, serve_only: bool = False) -> argparse.ArgumentParser:
     import NumPy, the model and the clients, a second or more before the HTTP port opens
     that ``serve`` spends after it instead. ``serve``'s own parsing is the same either way.
     """
-    parser = argparse.ArgumentParser(
+    # Typed as argparse's: the subcommands' parsers (of this class too) are built on it.
+    parser: argparse.ArgumentParser = _Parser(
         prog="ticket-router",
         description="Route support tickets to in-house and outsourced agent pools, 24/7.",
     )
