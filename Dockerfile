@@ -5,7 +5,7 @@
 #   deps    the runtime dependencies (pyproject.toml's, at deploy/constraints.txt's
 #           versions) in /opt/venv: rebuilt only when they or the constraints change
 #   model   the default model, from classifiers/ alone, built with the build extra
-#           (faker, wordfreq: ~80 MB the runtime does not need) installed into this
+#           (faker, wordfreq: 88 MB the runtime does not need) installed into this
 #           stage's venv only: rebuilt only when classifiers/ changes
 #   wheel   the project's wheel, with the pinned build backend
 #   runtime the slim base + the venv + the model + the wheel; no pip, no build tools
