@@ -28,7 +28,7 @@ from classifiers.store import (
     save_head,
     write_manifest,
 )
-from classifiers.training import TOPIC_SPEC, train_head
+from classifiers.training import TOPIC_SPEC, head_spec, train_head
 
 Progress = Callable[[str], None]
 LABEL_NOISE = 0.03
@@ -214,13 +214,15 @@ def train_into(
     c: float | None,
     seed: int,
     progress: Progress | None = None,
+    subjects: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Train one head and write it into ``out`` (created from ``base`` if new).
 
     A new folder starts as a copy of ``base``'s heads (usually the default
     model), so training only ``tier`` and ``category`` on a helpdesk export
     still gives a complete model with the language head. ``c=None`` lets
-    cross-validation choose ``C`` too (see :func:`classifiers.training.train_head`).
+    cross-validation choose ``C`` too (see :func:`classifiers.training.train_head`);
+    ``subjects`` let it try a subject block.
     """
     out = Path(out)
     if (out / "manifest.json").exists():
@@ -236,9 +238,9 @@ def train_into(
                 save_head(
                     out, manifest, name, stored.spec, stored.head, dict(stored.info["training"])
                 )
-    head, figures = train_head(texts, labels, c=c, seed=seed, progress=progress)
+    head, figures = train_head(texts, labels, c=c, seed=seed, progress=progress, subjects=subjects)
     figures.update(data=data_name, data_sha256=data_sha256)
-    save_head(out, manifest, task, TOPIC_SPEC, head, figures)
+    save_head(out, manifest, task, head_spec(figures), head, figures)
     write_manifest(out, manifest)
     return manifest
 

@@ -157,7 +157,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
         "--subject-column",
         default=None,
         help="subject field, instead of --text-column: joined with --body-column into the "
-        "text, and kept apart in the examples",
+        "text, and kept apart: train also tries it as a feature block of its own, weighted "
+        "by cross-validation",
     )
     p.add_argument("--body-column", default=None, help="body field (see --subject-column)")
     p.add_argument("--label-column", required=True, help="label field (e.g. tier, labels.tier)")
@@ -241,6 +242,14 @@ def _read_data(args: argparse.Namespace) -> Dataset:
     return data
 
 
+def _subjects(data: Dataset) -> list[str] | None:
+    """The examples' subjects when ``--subject-column`` named them, else ``None``: the
+    cross-validation then also tries the subject as a feature block of its own."""
+    if not data.examples or data.examples[0].subject is None:
+        return None
+    return [e.subject or "" for e in data.examples]
+
+
 def _model_dir(arg: Path | None) -> Path:
     """The model folder: the flag, else ROUTER_MODEL_DIR, else the shipped one."""
     if arg is not None:
@@ -318,6 +327,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             c=args.c,
             seed=args.seed,
             progress=_progress,
+            subjects=_subjects(data),
         )
     except (ClassifierError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -345,6 +355,7 @@ def _train_into_model(args: argparse.Namespace, started: float) -> int:
             c=args.c,
             seed=args.seed,
             progress=_progress,
+            subjects=_subjects(data),
         )
     except (ClassifierError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -380,7 +391,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else:
             model_dir = _model_dir(args.model)
             stored = load_head(model_dir, read_manifest(model_dir), args.task)
-            result = evaluate_head(stored.head, stored.spec, texts, labels, target_accuracy=target)
+            result = evaluate_head(
+                stored.head,
+                stored.spec,
+                texts,
+                labels,
+                target_accuracy=target,
+                subjects=_subjects(data),
+            )
             result["mode"] = f"model {model_dir}"
     except (ClassifierError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

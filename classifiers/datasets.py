@@ -217,6 +217,8 @@ def input_from_json(value: Any) -> ClassifierInput:
     """
     if not isinstance(value, dict):
         raise ValueError('expected a JSON object (a ticket or {"text": ...})')
+    # The subject apart, for heads that weigh it on its own (a ticket object's only).
+    subject_of: str | None = None
     if "text" in value:
         text = value["text"]
         if not isinstance(text, str):
@@ -227,6 +229,7 @@ def input_from_json(value: Any) -> ClassifierInput:
         if not isinstance(subject, str) or not isinstance(body, str):
             raise ValueError("'subject' and 'body' must be strings")
         text = f"{subject}\n{body}" if subject and body else subject or body
+        subject_of = subject or None
     if not text.strip():
         raise ValueError("no text: give 'text', or a non-empty 'subject' or 'body'")
     customer = value.get("customer") or {}
@@ -238,4 +241,4 @@ def input_from_json(value: Any) -> ClassifierInput:
         if raw is not None and not isinstance(raw, str):
             raise ValueError(f"'customer.{name}' must be a string")
         fields[name] = raw or None
-    return ClassifierInput(text=text, **fields)
+    return ClassifierInput(text=text, subject=subject_of, **fields)

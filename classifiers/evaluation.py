@@ -34,9 +34,11 @@ def evaluate_head(
     labels: Sequence[str],
     *,
     target_accuracy: float = DEFAULT_TARGET_ACCURACY,
+    subjects: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Score a head on labelled texts (see :func:`report`)."""
-    best, conf = head.predict(featurize(texts, spec))
+    """Score a head on labelled texts (see :func:`report`); ``subjects`` feed its
+    subject block, if it has one."""
+    best, conf = head.predict(featurize(texts, spec, subjects=subjects))
     predicted = [head.classes[i] for i in best.tolist()]
     return report(labels, predicted, conf.tolist(), target_accuracy=target_accuracy)
 

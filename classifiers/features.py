@@ -26,13 +26,22 @@ head multiplies each bucket by the weight it learned at training (inverse
 document frequency) and normalises after that (:mod:`classifiers.linear`).
 Counting happens per feature kind, so a word and a 3-gram that share a bucket
 stay two entries in both training and prediction.
+
+Subject block. A spec with ``subject_weight > 0`` also reads the ticket's
+subject on its own: the subject's features (the same kinds, hashed the same
+way) go into a second feature space of ``2**bits`` columns placed after the
+text's, their values multiplied by the weight. The text itself still holds
+subject and body, so a weight of 0 is the plain text model, and a head can
+learn that "refund" in a subject says more than in a quoted reply. Such specs
+learn bucket weights (``idf``): rows are normalised by the head, after the
+weights, so the subject block counts in the row length with its weight.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -74,11 +83,25 @@ class FeatureSpec:
     normalise: bool = True
     sublinear_tf: bool = False
     idf: bool = False
+    #: Weight of the subject's own feature block; 0 means no subject block.
+    subject_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.subject_weight < 0 or (self.subject_weight > 0 and not self.idf):
+            raise ValueError(
+                "a subject block needs a non-negative weight and a spec with learned "
+                f"bucket weights (idf); got subject_weight={self.subject_weight}, idf={self.idf}"
+            )
 
     @property
     def n_features(self) -> int:
-        """The width of the feature matrix."""
-        return 1 << self.bits
+        """The width of the feature matrix (twice ``2**bits`` with a subject block)."""
+        return (2 if self.subject_weight > 0 else 1) << self.bits
+
+    @property
+    def text_spec(self) -> FeatureSpec:
+        """This spec without its subject block: what the text part reads."""
+        return replace(self, subject_weight=0.0) if self.subject_weight > 0 else self
 
     @property
     def counted(self) -> bool:
@@ -111,6 +134,8 @@ class FeatureSpec:
             # Absent from format-2 manifests, whose heads read plain occurrences.
             sublinear_tf=bool(data.get("sublinear_tf", False)),
             idf=bool(data.get("idf", False)),
+            # Absent from manifests written before subject blocks: none.
+            subject_weight=float(data.get("subject_weight", 0.0)),
         )
 
 
@@ -123,16 +148,24 @@ class _Found:
     offset: Ints | None  # start within the document, when some spec truncates
 
 
+Subjects = Prepared | Sequence[str] | None
+
+
 def featurize(
-    texts: Prepared | Sequence[str], spec: FeatureSpec, *, normalise: bool | None = None
+    texts: Prepared | Sequence[str],
+    spec: FeatureSpec,
+    *,
+    normalise: bool | None = None,
+    subjects: Subjects = None,
 ) -> sparse.csr_matrix:
-    """The hashed feature matrix of ``texts``: one row per text, ``2**bits`` columns.
+    """The hashed feature matrix of ``texts``: one row per text, ``spec.n_features`` columns.
 
     ``normalise`` overrides ``spec.normalise``. Duplicate columns within a row
     are left unsummed (a counted spec has one per feature kind at most):
-    products with a weight matrix do not need it.
+    products with a weight matrix do not need it. ``subjects`` (one per text,
+    ``""`` for none) feed a spec's subject block; without them it is empty.
     """
-    return featurize_many(texts, [spec], normalise=normalise)[0]
+    return featurize_many(texts, [spec], normalise=normalise, subjects=subjects)[0]
 
 
 def featurize_many(
@@ -140,9 +173,63 @@ def featurize_many(
     specs: Sequence[FeatureSpec],
     *,
     normalise: bool | None = None,
+    subjects: Subjects = None,
 ) -> list[sparse.csr_matrix]:
-    """One feature matrix per spec, hashing what the specs share only once."""
+    """One feature matrix per spec, hashing what the specs share only once.
+
+    A spec with a subject block shares its text part with the specs equal to
+    it but for the block (:attr:`FeatureSpec.text_spec`); the subjects are
+    prepared and hashed only when some spec has a block.
+    """
     batch = texts if isinstance(texts, Prepared) else prepare(texts)
+    bases = list(dict.fromkeys(spec.text_spec for spec in specs))
+    plain = dict(zip(bases, _featurize_plain(batch, bases, normalise), strict=True))
+    blocks = list(dict.fromkeys(spec.text_spec for spec in specs if spec.subject_weight > 0))
+    if not blocks:
+        return [plain[spec] for spec in specs]
+    if subjects is None:
+        subjects = [""] * batch.n_docs
+    sub_batch = subjects if isinstance(subjects, Prepared) else prepare(subjects)
+    if sub_batch.n_docs != batch.n_docs:
+        raise ValueError(f"{sub_batch.n_docs} subjects for {batch.n_docs} texts")
+    sub = dict(zip(blocks, _featurize_plain(sub_batch, blocks, normalise), strict=True))
+    return [
+        with_subject_block(plain[s.text_spec], sub[s.text_spec], s.subject_weight)
+        if s.subject_weight > 0
+        else plain[s]
+        for s in specs
+    ]
+
+
+def with_subject_block(
+    text: sparse.csr_matrix, subject: sparse.csr_matrix, weight: float
+) -> sparse.csr_matrix:
+    """Rows of ``text`` followed by those of ``subject`` times ``weight``, in columns of
+    their own after the text's: ``[text | weight * subject]``, row by row.
+
+    Both have the same rows and width; each row keeps its text entries first.
+    """
+    n_rows, width = text.shape
+    text_len = np.diff(text.indptr)
+    sub_len = np.diff(subject.indptr)
+    indptr = (text.indptr + subject.indptr).astype(np.int32)
+    data = np.empty(text.nnz + subject.nnz, dtype=np.float32)
+    indices = np.empty(data.size, dtype=np.int32)
+    # Entry j of a row of `text` goes to j + (subject entries of earlier rows);
+    # entry k of a row of `subject` to k + (text entries up to this row's end).
+    text_at = np.arange(text.nnz) + np.repeat(subject.indptr[:-1], text_len)
+    sub_at = np.arange(subject.nnz) + np.repeat(text.indptr[1:], sub_len)
+    data[text_at] = text.data
+    indices[text_at] = text.indices
+    data[sub_at] = subject.data * np.float32(weight)
+    indices[sub_at] = subject.indices + width
+    return sparse.csr_matrix((data, indices, indptr), shape=(n_rows, 2 * width))
+
+
+def _featurize_plain(
+    batch: Prepared, specs: Sequence[FeatureSpec], normalise: bool | None
+) -> list[sparse.csr_matrix]:
+    """One feature matrix per spec without a subject block, sharing the hashing."""
     out: dict[int, sparse.csr_matrix] = {}
     groups: dict[tuple[bool, int], list[int]] = {}
     for i, spec in enumerate(specs):

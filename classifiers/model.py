@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from classifiers.errors import ModelError
 from classifiers.features import FeatureSpec, featurize_many, prepare
 from classifiers.heads import BUILTIN_HEADS, is_extra_head_name
 from classifiers.langid import script_bias
-from classifiers.linear import StackedHeads
+from classifiers.linear import LinearHead, StackedHeads
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.timezones import resolve_timezone
 from classifiers.types import NO_EXTRA, ClassifierInput, HeadLabel, Prediction
@@ -53,13 +54,21 @@ class ModelBundle:
         self._extra = tuple(t for t in heads if t not in REQUIRED_HEADS)
         # Heads reading the same features share one feature pass and one product:
         # extra heads trained like tier and category add columns to their product.
+        # Heads that differ only in their subject block (or in having one) share
+        # them too: see _widened.
         by_spec: dict[FeatureSpec, list[str]] = {}
         for task in (*REQUIRED_HEADS, *self._extra):
-            by_spec.setdefault(heads[task].spec, []).append(task)
-        self._groups = [
-            (spec, tasks, StackedHeads([heads[t].head for t in tasks]))
-            for spec, tasks in by_spec.items()
-        ]
+            by_spec.setdefault(heads[task].spec.text_spec, []).append(task)
+        self._groups = []
+        for text_spec, tasks in by_spec.items():
+            if all(heads[t].spec.subject_weight == 0 for t in tasks):
+                stacked = StackedHeads([heads[t].head for t in tasks])
+                self._groups.append((text_spec, tasks, stacked))
+            else:
+                block = replace(text_spec, subject_weight=1.0)
+                stacked = StackedHeads([_widened(heads[t]) for t in tasks])
+                self._groups.append((block, tasks, stacked))
+        self._subjects = any(spec.subject_weight > 0 for spec, _, _ in self._groups)
 
     @property
     def version(self) -> str:
@@ -77,7 +86,9 @@ class ModelBundle:
             return []
         batch = prepare([item.text for item in items])
         results: dict[str, tuple[list[str], list[float]]] = {}
-        matrices = featurize_many(batch, [spec for spec, _, _ in self._groups])
+        # Only a head with a subject block reads the subjects apart (older folders: none).
+        subjects = [item.subject or "" for item in items] if self._subjects else None
+        matrices = featurize_many(batch, [spec for spec, _, _ in self._groups], subjects=subjects)
         for (_, tasks, stacked), features in zip(self._groups, matrices, strict=True):
             bias = None
             if "language" in tasks:
@@ -113,6 +124,31 @@ class ModelBundle:
                 )
             )
         return out
+
+
+def _widened(stored: StoredHead) -> LinearHead:
+    """``stored``'s head reading features with a subject block of weight 1.
+
+    A block of weight ``w`` read at weight 1 is the same input once the block's
+    bucket weights are multiplied by ``w`` (weights and row length alike), so
+    heads with different subject weights, or none, share one feature matrix and
+    one product. A head without a block gets zero rows for the block's buckets:
+    neither its scores nor its row length see them.
+    """
+    head, weight = stored.head, stored.spec.subject_weight
+    width = stored.spec.text_spec.n_features
+    if weight == 0:
+        rows = np.concatenate((head.rows, np.zeros(width, dtype=np.int32)))
+        return LinearHead(
+            head.classes, rows, head.weights, head.intercept, head.temperature, head.scale
+        )
+    assert head.scale is not None  # a spec with a subject block learns bucket weights
+    scale = head.scale.copy()
+    block = head.rows[width:]
+    scale[block[block > 0]] *= np.float32(weight)
+    return LinearHead(
+        head.classes, head.rows, head.weights, head.intercept, head.temperature, scale
+    )
 
 
 def load_model(model_dir: Path) -> ModelBundle:

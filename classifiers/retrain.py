@@ -20,7 +20,7 @@ from classifiers.errors import ModelError
 from classifiers.heads import BUILTIN_HEADS, head_name_problem
 from classifiers.model import load_model
 from classifiers.store import FORMAT_VERSION, read_manifest, save_head, write_manifest
-from classifiers.training import TOPIC_SPEC, train_head
+from classifiers.training import head_spec, train_head
 
 Progress = Callable[[str], None]
 
@@ -45,6 +45,8 @@ class Trained:
         weighting = "idf" if f["idf"] else "no idf"
         if selection:
             chosen = selection["chosen"]
+            if "subject_weights" in selection:
+                weighting += f", subject weight {f['subject_weight']:g}"
             lines.append(
                 f"  chose C={f['c']:g} {weighting} by {selection['folds']}-fold "
                 f"cross-validation on {selection['cv_samples']} texts: out-of-fold accuracy "
@@ -74,20 +76,22 @@ def train_head_into_model(
     c: float | None,
     seed: int,
     progress: Progress | None = None,
+    subjects: Sequence[str] | None = None,
 ) -> Trained:
     """Train head ``task`` and add it to (or replace it in) the model at ``model_dir``.
 
     The folder must hold a model that loads; ``task`` must be a valid head name
     (:func:`classifiers.heads.head_name_problem`). The folder moves to the current
     format version (older heads read as before). Raises ``ModelError`` or
-    ``ValueError`` (bad data) and leaves the folder untouched then.
+    ``ValueError`` (bad data) and leaves the folder untouched then. ``subjects``
+    (one per text) let cross-validation try a subject block.
     """
     problem = head_name_problem(task)
     if problem is not None:
         raise ModelError(problem)
     model_dir = Path(model_dir)
     load_model(model_dir)  # complete and readable before any training time is spent
-    head, figures = train_head(texts, labels, c=c, seed=seed, progress=progress)
+    head, figures = train_head(texts, labels, c=c, seed=seed, progress=progress, subjects=subjects)
     figures.update(data=data_name, data_sha256=data_sha256)
     work = Path(tempfile.mkdtemp(dir=model_dir.parent, prefix=f".{model_dir.name}.training."))
     try:
@@ -97,7 +101,7 @@ def train_head_into_model(
                 shutil.copy2(path, work / path.name)
         manifest = read_manifest(work)
         manifest["format_version"] = FORMAT_VERSION
-        save_head(work, manifest, task, TOPIC_SPEC, head, figures)
+        save_head(work, manifest, task, head_spec(figures), head, figures)
         write_manifest(work, manifest)
         model = load_model(work)
         _replace_dir(work, model_dir)

@@ -17,6 +17,13 @@ tickets gain from IDF weights, short requests from a flatter weighting and a
 larger ``C``: the data decides. The grid and every candidate's figures go into
 the training figures (the manifest's ``training.selection``).
 
+Subject block: given the texts' subjects apart (``train --subject-column``),
+the winner of that grid is cross-validated again with the subject as a
+feature block of its own (:attr:`FeatureSpec.subject_weight`) at each weight
+of :data:`SUBJECT_WEIGHTS`, on the same folds; weight 0, the plain text,
+stays the choice unless a weight does better. :func:`head_spec` is the spec
+the chosen head reads.
+
 Confidence: the margins go through a softmax divided by one temperature,
 fitted on the winner's out-of-fold margins; the final model is then refitted
 on all the texts.
@@ -27,7 +34,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +46,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.svm import LinearSVC
 
 from classifiers.defaults import DEFAULT_C as DEFAULT_C  # re-exported: it was defined here
-from classifiers.features import FeatureSpec, featurize
+from classifiers.features import FeatureSpec, featurize, with_subject_block
 from classifiers.linear import LinearHead, fit_temperature, scaled_rows
 
 TOPIC_SPEC = FeatureSpec(
@@ -93,6 +100,11 @@ GRID: tuple[Candidate, ...] = (
 FALLBACK = Candidate(c=1.0, idf=True, min_df=1)
 FOLDS = 3
 CV_LIMIT = 6000
+# Weights of the subject block tried after the grid (0, no block, is the grid's own
+# result). Only the grid winner's C and weighting are tried with them: each weight
+# costs `folds` fits, and the C chosen without the block was the best with it too
+# on the data tried (see the classifiers README).
+SUBJECT_WEIGHTS: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 def _quiet(_msg: str) -> None:
@@ -110,8 +122,15 @@ def train_head(
     cv_limit: int = CV_LIMIT,
     seed: int = 0,
     progress: Progress | None = None,
+    subjects: Sequence[str] | None = None,
+    subject_weights: Sequence[float] = SUBJECT_WEIGHTS,
 ) -> tuple[LinearHead, dict[str, Any]]:
     """Fit a calibrated head on ``texts``; returns it and training figures.
+
+    ``subjects`` (one per text, ``""`` for none; the texts still hold them)
+    let cross-validation try a subject block at each of ``subject_weights``;
+    the chosen weight is ``figures["subject_weight"]`` (0 when none won or
+    none was tried) and the head reads :func:`head_spec` ``(figures, spec)``.
 
     ``c`` given fixes ``C``: only the grid's weightings are searched, at that
     ``C``. A grid of one candidate is still cross-validated: its out-of-fold
@@ -129,25 +148,56 @@ def train_head(
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise ValueError(f"need at least two labels to train, got {classes}")
+    if subjects is not None and len(subjects) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(subjects)} subjects")
+    if spec.subject_weight > 0:
+        raise ValueError("give train_head the spec without a subject block (its text_spec)")
     started = time.perf_counter()
     candidates = _candidates(grid, c, spec)
     say(f"featurising {len(texts)} texts")
-    x, used = _compact(featurize(texts, spec))
+    text_x = featurize(texts, spec)
+    x, used = _compact(text_x)
     y: Labels = np.searchsorted(np.array(classes), np.array(labels)).astype(np.int64)
     counts = np.bincount(y, minlength=len(classes))
     problem = _Problem(x, y, len(classes), spec.idf, seed)
+    # A subject block needs learned weights (row lengths are taken after them).
+    weights = [float(w) for w in subject_weights if w > 0] if spec.idf else []
+    with_subjects = subjects is not None and any(s.strip() for s in subjects) and weights
     temperature = 1.0
     held_accuracy: float | None = None
     selection: dict[str, Any] | None = None
+    subject_weight = 0.0
     chosen = FALLBACK if c is None else Candidate(c, FALLBACK.idf, FALLBACK.min_df)
     # np.min, not counts.min(): numpy 2.5's stubs give the method no overload without arguments.
     if np.min(counts) >= 2:
         selection = _select(problem, candidates, folds, cv_limit, say)
         chosen = candidates[selection["chosen_index"]]
+        for entry in selection["grid"]:
+            entry["subject_weight"] = 0.0
+        if with_subjects:
+            assert subjects is not None
+            say(f"featurising {len(texts)} subjects")
+            subject_x = featurize(subjects, spec)
+            best = (selection["chosen"]["accuracy"], selection["chosen"]["macro_f1"])
+            for weight in weights:
+                say(f"subject block, weight {weight:g}:")
+                x_w, used_w = _compact(with_subject_block(text_x, subject_x, weight))
+                problem_w = _Problem(x_w, y, len(classes), spec.idf, seed)
+                trial = _select(problem_w, [chosen], folds, cv_limit, say)
+                entry = {**trial["chosen"], "subject_weight": weight}
+                selection["grid"].append(entry)
+                # Strictly better only: the plain text (or a lower weight) wins ties.
+                if (entry["accuracy"], entry["macro_f1"]) > best:
+                    best = (entry["accuracy"], entry["macro_f1"])
+                    selection["chosen"], selection["temperature"] = entry, trial["temperature"]
+                    selection["chosen_index"] = len(selection["grid"]) - 1
+                    subject_weight, problem, used = weight, problem_w, used_w
+            selection["subject_weights"] = [0.0, *weights]
         temperature = selection.pop("temperature")
         held_accuracy = selection["chosen"]["accuracy"]
+        block = f", subject weight {subject_weight:g}" if with_subjects else ""
         say(
-            f"chose {chosen.describe()}: out-of-fold accuracy {held_accuracy:.4f}, "
+            f"chose {chosen.describe()}{block}: out-of-fold accuracy {held_accuracy:.4f}, "
             f"temperature {temperature:.3f}"
         )
     else:
@@ -158,7 +208,7 @@ def train_head(
     head = LinearHead.from_compact(
         classes,
         used[keep],
-        spec.n_features,
+        replace(spec, subject_weight=subject_weight).n_features,
         coef[keep],
         intercept,
         temperature,
@@ -175,10 +225,17 @@ def train_head(
         "c": chosen.c,
         "idf": chosen.idf and spec.idf,
         "min_df": chosen.min_df,
+        "subject_weight": subject_weight,
         "selection": selection,
         "seconds": round(seconds, 2),
     }
     return head, figures
+
+
+def head_spec(figures: dict[str, Any], spec: FeatureSpec = TOPIC_SPEC) -> FeatureSpec:
+    """The spec a head trained by :func:`train_head` with ``spec`` reads: ``spec`` with
+    the subject block it chose (``figures["subject_weight"]``; none if absent)."""
+    return replace(spec, subject_weight=float(figures.get("subject_weight", 0.0)))
 
 
 def _candidates(grid: Sequence[Candidate], c: float | None, spec: FeatureSpec) -> list[Candidate]:

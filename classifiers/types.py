@@ -24,13 +24,19 @@ NO_EXTRA: Mapping[str, HeadLabel] = MappingProxyType({})
 
 @dataclass(frozen=True, slots=True)
 class ClassifierInput:
-    """The parts of a ticket the classifiers look at."""
+    """The parts of a ticket the classifiers look at.
+
+    ``text`` is the whole text (subject, a newline, body); ``subject`` is the
+    subject alone, when the ticket has one, for heads that weigh it apart
+    (a head trained without subjects ignores it).
+    """
 
     text: str
     locale: str | None = None
     timezone: str | None = None
     country: str | None = None
     phone: str | None = None
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,12 @@ def classifier_input(ticket: Ticket) -> ClassifierInput:
     """What the classifiers see of a ticket."""
     c = ticket.customer
     return ClassifierInput(
-        text=ticket.text, locale=c.locale, timezone=c.timezone, country=c.country, phone=c.phone
+        text=ticket.text,
+        locale=c.locale,
+        timezone=c.timezone,
+        country=c.country,
+        phone=c.phone,
+        subject=ticket.subject or None,
     )
 
 
