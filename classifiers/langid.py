@@ -11,6 +11,7 @@ only to calibrate the confidences and to check the head.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 
@@ -174,11 +175,118 @@ def script_bias(batch: Prepared, classes: Sequence[str]) -> npt.NDArray[np.float
     return bias
 
 
+# Malay and Indonesian: one language in two standards, which the n-gram head tells
+# apart poorly (wordfreq's Malay list holds Indonesian text too). When they are the
+# head's two best guesses, words that one standard writes and the other does not
+# decide (Malay kerana, bahawa, wang, akaun; Indonesian karena, bahwa, bisa, uang).
+# Each marker weighs its Zipf frequency in its own standard minus that in the other
+# (wordfreq; a word absent from a list counts 0), capped at MARKER_CAP; the sign
+# says the standard: positive Malay, negative Indonesian. Words both standards use
+# (sudah, bila, sebab, saja, daripada, mempunyai) are no markers, however their
+# frequencies differ, nor are words that mean something else in the other standard
+# (Indonesian "boleh saya tahu" is "may I know"; there "pejabat" is an official,
+# "percuma" in vain, "kereta" a train, "polis" an insurance policy).
+# `marker_weights()` recomputes the weights from wordfreq (a test checks them).
+MARKER_CAP = 3.0
+MARKERS: dict[str, float] = {
+    "kerana": 1.91, "bahawa": 2.16, "sahaja": 2.06, "wang": 1.01, "akaun": 3.0,
+    "selepas": 1.73, "mahu": 1.73, "fikir": 1.24, "faham": 1.47, "hantar": 2.29,
+    "nak": 1.85, "dah": 1.62, "universiti": 1.7, "kualiti": 3.0, "sila": 1.52,
+    "laluan": 3.0, "telefon": 1.9, "nombor": 2.39, "kedai": 1.14, "syarikat": 2.09,
+    "tandas": 1.7, "rosak": 2.0, "tiada": 1.57, "pautan": 3.0, "bungkusan": 0.69,
+    "cuba": 1.87, "jadual": 3.0, "sebarang": 1.99, "bimbit": 3.0, "disekat": 3.0,
+    "ubat": 1.95, "teksi": 3.0, "awak": 2.29, "soalan": 2.14, "maklumat": 1.89,
+    "kemaskini": 3.0, "aktiviti": 3.0, "fasiliti": 3.0, "komuniti": 3.0, "identiti": 3.0,
+    "realiti": 3.0, "karena": -1.67, "bahwa": -1.45, "bisa": -2.27, "uang": -1.27,
+    "mobil": -1.22, "akun": -3.0, "kemarin": -1.05, "kantor": -1.36, "pikir": -0.2,
+    "paham": -0.42, "kirim": -0.41, "nggak": -1.16, "udah": -0.76, "aja": -1.14,
+    "universitas": -1.34, "kualitas": -1.69, "silakan": -0.81, "sandi": -1.14,
+    "telepon": -1.73, "nomor": -1.47, "gratis": -1.54, "toko": -1.44, "libur": -1.49,
+    "perusahaan": -1.34, "pemerintah": -0.98, "rusak": -1.87, "tautan": -3.0,
+    "situs": -2.17, "unduh": -3.0, "paket": -1.11, "coba": -1.61, "jadwal": -1.62,
+    "apapun": -0.83, "diblokir": -3.0, "kapan": -1.86, "obat": -1.49, "dokter": -1.82,
+    "taksi": -1.29, "gimana": -3.0, "informasi": -0.99, "aktivitas": -1.64,
+    "fasilitas": -1.51, "komunitas": -1.63, "identitas": -1.24, "realitas": -1.11,
+}  # fmt: skip
+# Learned-word forms the table lacks: Malay -iti against Indonesian -itas
+# (komuniti/komunitas); teliti, meneliti, peneliti (to examine) end in -iti in both.
+SUFFIX_WEIGHT = 1.0
+_WORD = re.compile(r"[^\W\d_]+")
+# Markers are looked for in the first characters only: enough for a ticket's
+# opening, and the cost stays bounded for long bodies.
+MARKER_CHARS = 1000
+
+
+def marker_weights() -> dict[str, float]:
+    """The weights of :data:`MARKERS`' words recomputed from wordfreq (training only)."""
+    import wordfreq
+
+    out: dict[str, float] = {}
+    for word, weight in MARKERS.items():
+        own, other, sign = ("ms", "id", 1.0) if weight > 0 else ("id", "ms", -1.0)
+        gap = wordfreq.zipf_frequency(word, own) - wordfreq.zipf_frequency(word, other)
+        out[word] = round(sign * min(max(gap, 0.0), MARKER_CAP), 2)
+    return out
+
+
+def marker_evidence(text: str) -> float:
+    """Malay (positive) against Indonesian (negative) evidence of ``text``'s words."""
+    total = 0.0
+    for word in _WORD.findall(text[:MARKER_CHARS].lower()):
+        weight = MARKERS.get(word)
+        if weight is not None:
+            total += weight
+        elif len(word) > 5 and not word.endswith("eliti"):
+            if word.endswith("iti"):
+                total += SUFFIX_WEIGHT
+            elif word.endswith("itas"):
+                total -= SUFFIX_WEIGHT
+    return total
+
+
+def decide_malay_indonesian(
+    texts: Sequence[str], scores: npt.NDArray[np.float32], classes: Sequence[str]
+) -> None:
+    """Where Malay and Indonesian are a text's two best scores, let its markers decide.
+
+    Changes ``scores`` in place: when the markers' evidence points to the one
+    of the two that scored lower, the two scores are swapped (so the
+    confidence stays what the head gave the better one). No marker, or as
+    much evidence each way, leaves the head's choice: it is the prior.
+    """
+    if "ms" not in classes or "id" not in classes or scores.shape[0] == 0 or scores.shape[1] < 2:
+        return
+    ms, id_ = list(classes).index("ms"), list(classes).index("id")
+    best = scores.argmax(axis=1)
+    rows = np.flatnonzero((best == ms) | (best == id_))
+    if rows.size == 0:
+        return
+    # The other of the two must be the runner-up (ties count: the markers then decide).
+    runner_up = np.partition(scores[rows], -2, axis=1)[:, -2]
+    other = np.where(best[rows] == ms, id_, ms)
+    rows = rows[scores[rows, other] >= runner_up]
+    for row in rows.tolist():
+        evidence = marker_evidence(texts[row])
+        malay_first = scores[row, ms] > scores[row, id_]
+        if (evidence > 0 and not malay_first) or (evidence < 0 and malay_first):
+            scores[row, [ms, id_]] = scores[row, [id_, ms]]
+
+
 def predict_languages(
-    head: LinearHead, texts: Sequence[str], spec: FeatureSpec = LANGUAGE_SPEC
+    head: LinearHead,
+    texts: Sequence[str],
+    spec: FeatureSpec = LANGUAGE_SPEC,
+    *,
+    malay_indonesian: bool = True,
 ) -> tuple[list[str], list[float]]:
-    """Language and confidence of each text, as the model bundle predicts them."""
+    """Language and confidence of each text, as the model bundle predicts them.
+
+    ``malay_indonesian=False`` leaves out :func:`decide_malay_indonesian` (to
+    measure it).
+    """
     batch = prepare(texts)
     scores = head.scores(featurize(batch, spec)) + script_bias(batch, head.classes)
+    if malay_indonesian:
+        decide_malay_indonesian(texts, scores, head.classes)
     best, conf = best_of(scores, head.temperature)
     return [head.classes[i] for i in best.tolist()], conf.tolist()

@@ -221,9 +221,17 @@ class StackedHeads:
         self, features: sparse.csr_matrix, bias: FloatArray | None = None
     ) -> list[tuple[IntArray, FloatArray]]:
         """Per head, as :meth:`LinearHead.predict`; ``bias`` is added to the raw scores."""
+        return self.best_of(self.scores(features, bias))
+
+    def scores(self, features: sparse.csr_matrix, bias: FloatArray | None = None) -> FloatArray:
+        """Every head's raw scores side by side (head ``k`` in ``slices[k]``), plus ``bias``."""
         scores = _product(features, self.rows, self.weights, self.intercept, self.scaled)
         if bias is not None:
             scores += bias
+        return scores
+
+    def best_of(self, scores: FloatArray) -> list[tuple[IntArray, FloatArray]]:
+        """Per head, its best class and calibrated probability from :meth:`scores`."""
         return [
             best_of(scores[:, cols], head.temperature)
             for head, cols in zip(self.heads, self.slices, strict=True)

@@ -22,7 +22,7 @@ import numpy as np
 from classifiers.errors import ModelError
 from classifiers.features import FeatureSpec, featurize_many, prepare
 from classifiers.heads import BUILTIN_HEADS, is_extra_head_name
-from classifiers.langid import script_bias
+from classifiers.langid import decide_malay_indonesian, script_bias
 from classifiers.linear import LinearHead, StackedHeads
 from classifiers.store import StoredHead, load_head, read_manifest
 from classifiers.timezones import resolve_timezone
@@ -84,18 +84,24 @@ class ModelBundle:
         """One prediction per input, in order."""
         if not items:
             return []
-        batch = prepare([item.text for item in items])
+        texts = [item.text for item in items]
+        batch = prepare(texts)
         results: dict[str, tuple[list[str], list[float]]] = {}
         # Only a head with a subject block reads the subjects apart (older folders: none).
         subjects = [item.subject or "" for item in items] if self._subjects else None
         matrices = featurize_many(batch, [spec for spec, _, _ in self._groups], subjects=subjects)
         for (_, tasks, stacked), features in zip(self._groups, matrices, strict=True):
-            bias = None
             if "language" in tasks:
                 bias = np.zeros((len(items), stacked.weights.shape[1]), dtype=np.float32)
                 cols = stacked.slices[tasks.index("language")]
-                bias[:, cols] = script_bias(batch, self.heads["language"].head.classes)
-            outputs = stacked.predict(features, bias)
+                classes = self.heads["language"].head.classes
+                bias[:, cols] = script_bias(batch, classes)
+                scores = stacked.scores(features, bias)
+                # A view: the Malay/Indonesian decision swaps the head's own columns.
+                decide_malay_indonesian(texts, scores[:, cols], classes)
+                outputs = stacked.best_of(scores)
+            else:
+                outputs = stacked.predict(features)
             for task, (best, conf) in zip(tasks, outputs, strict=True):
                 classes = self.heads[task].head.classes
                 results[task] = ([classes[i] for i in best.tolist()], conf.tolist())

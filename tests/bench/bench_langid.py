@@ -19,7 +19,9 @@ mode). Neither was trained on any of these texts. Test sets:
 
 Prints accuracy per set for both, the accuracy for Malay, Indonesian, Catalan
 and Urdu (``FOCUS``) and what they were taken for, the languages where the two
-differ most, and throughput (single thread for both).
+differ most, and throughput (single thread for both). ``--without-markers``
+adds ours without the Malay/Indonesian marker decision (``ours-nm``) to every
+set, and the decision's cost, both in the same run.
 """
 
 from __future__ import annotations
@@ -95,16 +97,46 @@ def faker_sentences(langs: Sequence[str], per_lang: int, seed: int) -> Labelled:
     return out
 
 
-def ours(stored: StoredHead) -> Callable[[list[str]], list[str]]:
-    """Our language head (with its script rule) as a batch function."""
+def ours(stored: StoredHead, malay_indonesian: bool = True) -> Callable[[list[str]], list[str]]:
+    """Our language head (with its script rule, and its Malay/Indonesian markers unless
+    ``malay_indonesian`` is false) as a batch function."""
 
     def run(texts: list[str]) -> list[str]:
         out: list[str] = []
         for k in range(0, len(texts), 256):
-            out.extend(predict_languages(stored.head, texts[k : k + 256], stored.spec)[0])
+            batch = texts[k : k + 256]
+            out.extend(
+                predict_languages(
+                    stored.head, batch, stored.spec, malay_indonesian=malay_indonesian
+                )[0]
+            )
         return out
 
     return run
+
+
+def marker_cost(name: str, stored: StoredHead, data: Labelled, rounds: int = 7) -> None:
+    """Ours with and without the Malay/Indonesian markers, taking turns batch by batch
+    (texts shuffled, so batches mix languages): each batch's fastest of ``rounds``."""
+    texts = [t for t, _ in data]
+    random.Random(0).shuffle(texts)
+    best = {False: 0.0, True: 0.0}
+    for k in range(0, len(texts), 256):
+        batch = texts[k : k + 256]
+        runs: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(rounds):
+            for flag in (False, True):
+                started = time.perf_counter()
+                predict_languages(stored.head, batch, stored.spec, malay_indonesian=flag)
+                runs[flag].append(time.perf_counter() - started)
+        for flag in (False, True):
+            best[flag] += min(runs[flag])
+    n = len(texts)
+    print(
+        f"  markers' cost on {name}: {n / best[True]:,.0f} texts/s with, {n / best[False]:,.0f} "
+        f"without ({(best[True] - best[False]) / n * 1e6:.2f} us per text; batches of 256, "
+        f"each batch's fastest of {rounds}, taking turns)"
+    )
 
 
 def lingua_for(langs: Sequence[str]) -> Callable[[list[str]], list[str]]:
@@ -159,8 +191,8 @@ def score(name: str, data: Labelled, systems: dict[str, Callable[[list[str]], li
                 focus.append(f"{lang} {share:.3f}" + (f" ({also})" if also else ""))
         if focus:
             print(f"           {'; '.join(focus)}")
-    if len(per_lang) == 2:
-        a, b = list(per_lang)
+    if len(per_lang) >= 2:
+        a, b = list(per_lang)[:2]
         gaps = sorted(
             ((sum(per_lang[a][lang]) - sum(per_lang[b][lang])) / len(per_lang[a][lang]), lang)
             for lang in per_lang[a]
@@ -177,6 +209,11 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-lingua", action="store_true")
+    parser.add_argument(
+        "--without-markers",
+        action="store_true",
+        help="also run ours without the Malay/Indonesian markers (ours-nm), same run",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -187,6 +224,8 @@ def main() -> None:
     )
     langs = sorted(stored.head.classes)
     systems = {"ours": ours(stored)}
+    if args.without_markers:
+        systems["ours-nm"] = ours(stored, malay_indonesian=False)
     if not args.skip_lingua:
         started = time.perf_counter()
         systems["lingua"] = lingua_for(langs)
@@ -200,13 +239,19 @@ def main() -> None:
     if missing:
         print(f"no word-pairs file for: {', '.join(missing)}")
     score("word-pairs", [(line, lang) for lang, lines in pairs.items() for line in lines], systems)
-    score("10-word texts (5 word-pair lines joined)", joined_texts(pairs, 5, args.seed), systems)
+    ten_words = joined_texts(pairs, 5, args.seed)
+    score("10-word texts (5 word-pair lines joined)", ten_words, systems)
     score("faker sentences", faker_sentences(langs, 200, args.seed), systems)
     tickets = generate_tickets(600, args.seed + 1000)
     score(
         "synthetic tickets", [(ticket_text(t), t["labels"]["language"]) for t in tickets], systems
     )
-    score("hard-pair sentences (1-3 sentences)", sentence_texts(200, args.seed), systems)
+    sentences = sentence_texts(200, args.seed)
+    score("hard-pair sentences (1-3 sentences)", sentences, systems)
+    if args.without_markers:
+        print()
+        marker_cost("10-word texts", stored, ten_words)
+        marker_cost("hard-pair sentences", stored, sentences)
 
 
 if __name__ == "__main__":
