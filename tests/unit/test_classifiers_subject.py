@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import csv
 import json
 import shutil
 from dataclasses import replace
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 
 from classifiers.build import build_default_model, train_into
+from classifiers.commands import register
 from classifiers.datasets import input_from_json
 from classifiers.features import MIX, WORD_SALT, FeatureSpec, P, featurize
 from classifiers.model import load_model
@@ -222,3 +225,46 @@ def test_the_router_and_the_classify_command_pass_the_subject_apart() -> None:
     parsed = input_from_json({"subject": "Refund", "body": "charged twice"})
     assert (parsed.text, parsed.subject) == ("Refund\ncharged twice", "Refund")
     assert input_from_json({"text": "Refund\ncharged twice"}).subject is None
+
+
+def _write_mail_csv(path: Path, n: int, seed: int) -> Path:
+    texts, subjects, labels = _mail(n, seed)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["Subject", "Body", "Queue"])
+        for text, subject, label in zip(texts, subjects, labels, strict=True):
+            writer.writerow([subject, text.split("\n", 1)[1], label])
+    return path
+
+
+def test_train_and_evaluate_with_a_subject_column(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _write_mail_csv(tmp_path / "mail.csv", 240, 0)
+    columns = ["--subject-column", "Subject", "--body-column", "Body", "--label-column", "Queue"]
+    out = tmp_path / "acme"
+    code = run("train", "--data", str(data), *columns, "--task", "queue", "--out", str(out),
+               "--base", str(tiny))  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "subject block, weight 0.5:" in err and ", subject weight " in err
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["heads"]["queue"]["spec"]["subject_weight"] > 0
+    held = _write_mail_csv(tmp_path / "held.csv", 100, 1)
+    code = run("evaluate", "--data", str(held), *columns, "--task", "queue", "--model", str(out))
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
+    # The same texts joined by --text-column: no subjects apart, so the ambiguous ones fail.
+    joined = ["--text-column", "Subject", "--text-column", "Body", "--label-column", "Queue"]
+    code = run("evaluate", "--data", str(held), *joined, "--task", "queue", "--model", str(out))
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] < 1.0
+
+
+def run(*argv: str) -> int:
+    """``ticket-router`` with the classifier subcommands, as the CLI parses them."""
+    parser = argparse.ArgumentParser(prog="ticket-router")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    code: int = args.func(args)
+    return code
