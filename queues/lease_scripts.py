@@ -67,7 +67,8 @@ local function grant(key, leases, esc, tid, agent, lease_id, lease_ms, now)
              'lease_until', int(until_ms), 'lease_ms', lease_ms, 'leased_at', int(now))
   redis.call('HDEL', key, 'accepted_at')
   redis.call('ZADD', leases, int(until_ms), tid)
-  -- 0 = "schedule me": the sweeper works out when the next escalation step is due.
+  -- The record step scheduled it; 0 = "schedule me" (the sweeper works out when the
+  -- next step is due) for one that lacks an entry (recorded by an older version).
   redis.call('ZADD', esc, 'NX', 0, tid)
   return until_ms
 end
@@ -260,8 +261,9 @@ return out
 """
 )
 
-# KEYS backlog, escalations. Queued tickets the escalation schedule does not know yet
-# (just routed, released after acceptance, returned by an expired lease). -> how many.
+# KEYS backlog, escalations. Queued tickets the escalation schedule does not know: the
+# record step schedules every ticket it queues, so these are the ones released after
+# acceptance and those recorded by an older version without an entry. -> how many.
 DISCOVER = """
 local ids = redis.call('ZDIFF', 2, KEYS[1], KEYS[2])
 for _, tid in ipairs(ids) do redis.call('ZADD', KEYS[2], 'NX', 0, tid) end

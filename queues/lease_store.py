@@ -162,7 +162,8 @@ class RedisLeaseStore:
         return [_text(v) for v in raw]
 
     async def discover(self, pool_id: str) -> int:
-        """Put the pool's queued tickets the escalation schedule lacks on it (due now)."""
+        """Put the pool's queued tickets the escalation schedule lacks on it (due now):
+        released after acceptance, or recorded without a schedule entry (older version)."""
         k = self._keys
         raw = await self._call(self._discover(keys=[k.backlog(pool_id), k.escalations]))
         return int(raw)
@@ -197,7 +198,7 @@ class RedisLeaseStore:
 
     async def reschedule_many(self, items: Sequence[tuple[str, int, float]]) -> None:
         """:meth:`reschedule` for many ``(ticket id, steps used, due ms)`` in one round
-        trip (a burst of new tickets all get their first due time in one sweep)."""
+        trip (the tickets of one sweep's due checks)."""
         if not items:
             return
         k = self._keys

@@ -9,6 +9,7 @@ with skewed clocks still agree on when a claim expired.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,21 +52,25 @@ end
 return out
 """
 
-# KEYS[1] the recent-ids list, then per ticket its hash, its pool's backlog and its
-# pool's load counter; ARGV[1] recent max, then per ticket owner, pool id, ticket id,
-# score. Per ticket 1 = marked and queued for agents, 0 = already assigned, -1 = not
-# ours. One script does it all, so a reply lost on a dropped connection and the command
-# retried never counts a pool's load twice.
+# KEYS[1] the recent-ids list, KEYS[2] the escalation schedule, then per ticket its
+# hash, its pool's backlog and its pool's load counter; ARGV[1] recent max, then per
+# ticket owner, pool id, ticket id, score, first escalation check (ms, '+inf', or ''
+# to leave the ticket to the sweeper's discovery). Per ticket 1 = marked and queued for
+# agents, 0 = already assigned, -1 = not ours. One script does it all, so a reply lost
+# on a dropped connection and the command retried never counts a pool's load twice, and
+# a queued ticket is never without its schedule entry.
 _MARK = """
 local out = {}
-for i = 1, (#KEYS - 1) / 3 do
-  local hash, backlog, load = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-  local owner, pool, tid, score = ARGV[4 * i - 2], ARGV[4 * i - 1], ARGV[4 * i], ARGV[4 * i + 1]
+for i = 1, (#KEYS - 2) / 3 do
+  local hash, backlog, load = KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2]
+  local owner, pool, tid = ARGV[5 * i - 3], ARGV[5 * i - 2], ARGV[5 * i - 1]
+  local score, due = ARGV[5 * i], ARGV[5 * i + 1]
   local state = redis.call('HGET', hash, 'state')
   if state == 'claimed' and redis.call('HGET', hash, 'owner') == owner then
     redis.call('HSET', hash, 'state', 'assigned', 'pool', pool, 'score', score)
     redis.call('HDEL', hash, 'owner', 'until')
     redis.call('ZADD', backlog, score, tid)
+    if due ~= '' then redis.call('ZADD', KEYS[2], due, tid) end
     redis.call('INCR', load)
     redis.call('LPUSH', KEYS[1], tid)
     out[i] = 1
@@ -105,6 +110,14 @@ for i = 1, #KEYS do
 end
 return out
 """
+
+
+def _due_arg(first_due_ms: Sequence[float] | None, i: int) -> str:
+    """The schedule score of mark ``i`` as the lease store writes it ('' for none)."""
+    if first_due_ms is None:
+        return ""
+    due = first_due_ms[i]
+    return "+inf" if math.isinf(due) else str(int(due))
 
 
 class RedisTicketStore:
@@ -161,16 +174,23 @@ class RedisTicketStore:
                 raise TransientError(f"redis: {exc}") from exc
         raise AssertionError("unreachable")
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+    async def mark_assigned_many(
+        self,
+        marks: Sequence[tuple[str, str, str, float]],
+        first_due_ms: Sequence[float] | None = None,
+    ) -> list[bool]:
         """Record published assignments, queue them in their pool's backlog, count pool
-        load and remember the ids (one round trip)."""
+        load, remember the ids and, with ``first_due_ms``, put each on the escalation
+        schedule at its first check (one round trip)."""
         if not marks:
             return []
-        keys = [self._keys.recent]
+        if first_due_ms is not None and len(first_due_ms) != len(marks):
+            raise ValueError("one first due time per mark")
+        keys = [self._keys.recent, self._keys.escalations]
         args: list[Any] = [self._recent_max]
-        for tid, owner, pool_id, score in marks:
+        for i, (tid, owner, pool_id, score) in enumerate(marks):
             keys += (self._keys.ticket(tid), self._keys.backlog(pool_id), self._keys.load(pool_id))
-            args += (owner, pool_id, tid, repr(score))
+            args += (owner, pool_id, tid, repr(score), _due_arg(first_due_ms, i))
         raw = await self._eval(self._mark, keys, args)
         return [int(v) >= 0 for v in raw]
 

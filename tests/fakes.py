@@ -59,6 +59,8 @@ class MemoryTicketStore:
     recent_max: int = 10_000
 
     backlogs: dict[str, dict[str, float]] = field(default_factory=dict)  # pool -> id -> score
+    #: The escalation schedule (ticket id -> next check ms), shared with the lease store.
+    escalations: dict[str, float] = field(default_factory=dict)
 
     def _clock(self) -> int:
         return int(self.now_ms) if self.now_ms is not None else wall_ms()
@@ -78,9 +80,19 @@ class MemoryTicketStore:
         self._maybe_fail()
         return [self._claim(tid, owner, record, ttl_ms) for tid, owner, record in claims]
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+    async def mark_assigned_many(
+        self,
+        marks: Sequence[tuple[str, str, str, float]],
+        first_due_ms: Sequence[float] | None = None,
+    ) -> list[bool]:
         self._maybe_fail()
-        return [self._mark(tid, owner, pool, score) for tid, owner, pool, score in marks]
+        if first_due_ms is not None and len(first_due_ms) != len(marks):
+            raise ValueError("one first due time per mark")
+        dues: Sequence[float | None] = first_due_ms or [None] * len(marks)
+        return [
+            self._mark(tid, owner, pool, score, due)
+            for (tid, owner, pool, score), due in zip(marks, dues, strict=True)
+        ]
 
     async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
         self._maybe_fail()
@@ -111,7 +123,9 @@ class MemoryTicketStore:
             return ClaimResult("takeover", t["record"])  # type: ignore[arg-type]
         return ClaimResult("busy", None, int(t["until"]))  # type: ignore[call-overload]
 
-    def _mark(self, ticket_id: str, owner: str, pool_id: str, score: float) -> bool:
+    def _mark(
+        self, ticket_id: str, owner: str, pool_id: str, score: float, due: float | None
+    ) -> bool:
         t = self.tickets.get(ticket_id)
         if t is None or (t["state"] == "claimed" and t["owner"] != owner):
             return False
@@ -120,6 +134,8 @@ class MemoryTicketStore:
             del t["owner"], t["until"]
             t.update(state="assigned", pool=pool_id, score=score)
             self.backlogs.setdefault(pool_id, {})[ticket_id] = score
+            if due is not None:
+                self.escalations[ticket_id] = due if math.isinf(due) else int(due)
             self.load[pool_id] = self.load.get(pool_id, 0) + 1
             self.recent = [ticket_id, *self.recent][: self.recent_max]
         return True
@@ -373,7 +389,8 @@ class MemoryLeaseStore:
     def __init__(self, tickets: MemoryTicketStore) -> None:
         self.store = tickets
         self.leases: dict[str, dict[str, float]] = {}  # pool -> ticket id -> lease expiry
-        self.escalations: dict[str, float] = {}  # ticket id -> when its next check is due
+        # ticket id -> when its next check is due; one schedule, as in the one Redis
+        self.escalations: dict[str, float] = tickets.escalations
 
     def _backlog(self, pool_id: str) -> dict[str, float]:
         return self.store.backlogs.setdefault(pool_id, {})

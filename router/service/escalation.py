@@ -12,6 +12,7 @@ decision with its own plan, counted from then.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -97,6 +98,32 @@ def due_step(record: Record, used: int, now: datetime) -> StepDue:
             return StepDue(index, at)
         index = i
     return StepDue(index, None)
+
+
+def first_due_ms(record: Record) -> float:
+    """When the sweeper first has to look at a newly recorded assignment: its plan's
+    first step's time in epoch ms, written as :func:`due_step`'s ``next_due`` is
+    rescheduled (``math.inf`` for a plan without steps).
+
+    A pure function of the record, so the record step can put the ticket on the
+    escalation schedule itself instead of the sweeper reading it back to find out;
+    a step due already by then is carried out on the sweeper's next pass either way.
+    """
+    a = typed(record)
+    if not a.escalation:
+        return math.inf
+    at = escalation_base(a) + timedelta(seconds=a.escalation[0].after_seconds)
+    return float(int(at.timestamp() * 1000))
+
+
+def first_check_ms(record: Record) -> float:
+    """:func:`first_due_ms`, or 0 (look at once) for a record whose plan cannot be read:
+    the record is published by then, so its schedule entry must not fail the record
+    step; the sweeper's own look handles (and logs) such a record as it always did."""
+    try:
+        return first_due_ms(record)
+    except (ValueError, TypeError, OverflowError):
+        return 0.0
 
 
 def step_config(config: RoutingConfig, pools: Sequence[str]) -> RoutingConfig:

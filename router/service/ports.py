@@ -63,10 +63,19 @@ class TicketStore(Protocol):
         """
         ...
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+    async def mark_assigned_many(
+        self,
+        marks: Sequence[tuple[str, str, str, float]],
+        first_due_ms: Sequence[float] | None = None,
+    ) -> list[bool]:
         """Record published assignments ``(ticket_id, owner, pool_id, backlog_score)``
         and queue each in its pool's backlog; per mark, False if ``owner`` had lost
-        the claim."""
+        the claim.
+
+        ``first_due_ms`` (one per mark: epoch ms, ``math.inf`` for no step) puts each
+        newly assigned ticket on the escalation schedule in the same write, so the
+        lease sweeper need not read it back to find when to look at it; without it the
+        sweeper's discovery schedules them (due at once)."""
         ...
 
     async def renew_many(self, claims: Sequence[tuple[str, str]], ttl_ms: int) -> list[bool]:
@@ -243,7 +252,9 @@ class LeaseStore(Protocol):
         ...
 
     async def discover(self, pool_id: str) -> int:
-        """Schedule the pool's queued tickets the escalation schedule lacks (due now)."""
+        """Schedule the pool's queued tickets the escalation schedule lacks (due now):
+        those recorded without ``first_due_ms`` (an older version) and those released
+        after they were accepted."""
         ...
 
     async def due(

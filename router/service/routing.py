@@ -23,6 +23,7 @@ from router.core.domain import PRIORITY_RANK, Decision, Ticket, backlog_score
 from router.core.errors import TransientError
 from router.core.policy import decide
 from router.service.current import Current
+from router.service.escalation import first_check_ms
 from router.service.inbound import Outcome, Pending
 from router.service.metrics import Metrics
 from router.service.ports import AssignmentPublisher, TicketStore
@@ -248,10 +249,11 @@ class TicketRouter:
         published = [
             (p, self._published[p.owner]) for p, _, _ in owned if p.owner in self._published
         ]
-        marks = await self._store.mark_assigned_many(
-            [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published]
-        )
         stored = {p.owner: r for p, r, _ in owned}
+        marks = await self._store.mark_assigned_many(
+            [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published],
+            [first_check_ms(stored[p.owner]) for p, _ in published],
+        )
         if self._kpi is not None:  # counted in memory; written behind our back
             self._kpi.routed(
                 stored[p.owner] for (p, _), ours in zip(published, marks, strict=True) if ours

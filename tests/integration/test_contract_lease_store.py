@@ -209,6 +209,29 @@ async def test_escalation_steps_are_checked_and_scheduled(
     assert await leases.due(now + MINUTE) == []
 
 
+async def test_the_record_step_schedules_the_first_escalation_check(
+    stores: tuple[TicketStore, LeaseStore], leases: LeaseStore, backend: Backend
+) -> None:
+    tickets = stores[0]
+    now = await backend.now_ms()
+    await tickets.claim_many([(tid, "r", f"rec-{tid}".encode()) for tid in "ABC"], MINUTE)
+    marks = [(tid, "r", "p", 1.0) for tid in "ABC"]
+    with pytest.raises(ValueError):
+        await tickets.mark_assigned_many(marks, [now])
+    assert await tickets.mark_assigned_many(marks, [now + MINUTE, math.inf, now - 1]) == [True] * 3
+    # Each is on the schedule at its own time: discovery has nothing to add.
+    assert await leases.discover("p") == 0
+    assert await leases.due(now) == [("C", 0, b"rec-C", "assigned")]
+    assert [row[0] for row in await leases.due(now + MINUTE)] == ["C", "A"]
+    # A retried mark of an assigned ticket leaves its schedule entry as it is.
+    assert await tickets.mark_assigned_many(marks[:1], [now - 5]) == [True]
+    assert [row[0] for row in await leases.due(now)] == ["C"]
+    # Recorded without a due time (an older version): discovery finds it, due at once.
+    await _queue(stores, "p", D=1.0)
+    assert await leases.discover("p") == 1
+    assert [row[0] for row in await leases.due(now)] == ["D", "C"]
+
+
 async def test_the_listing_and_the_clock(
     stores: tuple[TicketStore, LeaseStore], leases: LeaseStore, backend: Backend
 ) -> None:

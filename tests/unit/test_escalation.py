@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from router.service.escalation import (
     agent_move,
     due_step,
     escalation_plan,
+    first_check_ms,
+    first_due_ms,
     prediction_of,
     sla_move,
     step_config,
@@ -126,6 +129,23 @@ def test_due_step(minutes: int, used: int, index: int | None, next_minutes: int 
     due = due_step(_record("US"), used, NOW + timedelta(minutes=minutes))
     assert due.index == index
     assert due.next_due == (NOW + timedelta(minutes=next_minutes) if next_minutes else None)
+
+
+def test_first_due_ms_is_where_the_sweepers_first_look_reschedules_a_new_record() -> None:
+    record = _record("US")
+    first = due_step(record, 0, NOW)  # the sweeper looking at it right after the record
+    assert (first.index, first.next_due) == (None, NOW + timedelta(minutes=10))
+    assert first_due_ms(record) == (NOW + timedelta(minutes=10)).timestamp() * 1000
+    late = due_step(record, 0, NOW + timedelta(minutes=10))  # looked at when it is due
+    assert late.index == 0
+    no_plan = _record("US", prediction=_prediction("tier2", 1.0))
+    assert (no_plan["rule"], no_plan["escalation"]) == ("tier2", [])
+    assert first_due_ms(no_plan) == math.inf
+    # A plan whose base cannot be read is left to the sweeper's own look, at once.
+    broken = {**record, "decided_at": "yesterday"}
+    with pytest.raises(ValueError):
+        first_due_ms(broken)
+    assert (first_check_ms(broken), first_check_ms(record)) == (0.0, first_due_ms(record))
 
 
 def test_sla_move_re_decides_among_the_step_pools_and_keeps_the_plan() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -12,16 +13,18 @@ import pytest
 
 from classifiers.types import Classifier, ClassifierInput, Prediction
 from router.config.load import load_config
+from router.core.assignment import Assignment
 from router.core.errors import TransientError
 from router.core.masking import mask_ticket
 from router.core.policy import decide as routing_service_decide
 from router.core.ticket_schema import ticket_from_object
 from router.service.current import Current
+from router.service.escalation import due_step, parse_time
 from router.service.inbound import Pending
 from router.service.metrics import Metrics
 from router.service.routing import TicketRouter
 from tests.conftest import EXAMPLE_CONFIG
-from tests.fakes import MemoryPublisher, MemoryTicketStore
+from tests.fakes import MemoryLeaseStore, MemoryPublisher, MemoryTicketStore
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday afternoon: pools open
 
@@ -120,11 +123,15 @@ async def test_masked_pools_get_the_ticket_masked(access: str) -> None:
 class _MarkFailsOnce(MemoryTicketStore):
     """Redis drops the connection on the record that follows a confirmed publish."""
 
-    async def mark_assigned_many(self, marks: Sequence[tuple[str, str, str, float]]) -> list[bool]:
+    async def mark_assigned_many(
+        self,
+        marks: Sequence[tuple[str, str, str, float]],
+        first_due_ms: Sequence[float] | None = None,
+    ) -> list[bool]:
         if not getattr(self, "_failed", False):
             self._failed = True
             raise TransientError("redis: connection reset (simulated)")
-        return await super().mark_assigned_many(marks)
+        return await super().mark_assigned_many(marks, first_due_ms)
 
 
 async def test_a_publish_whose_record_failed_is_not_published_again_on_retry() -> None:
@@ -187,3 +194,42 @@ async def test_claims_in_progress_are_renewed() -> None:
     store.now_ms = 1800
     await router.renew_claims()  # forgotten: no longer renewed
     assert _claim_until(store, "A") == 1900
+
+
+async def test_the_record_step_puts_each_ticket_on_the_escalation_schedule() -> None:
+    store, publisher = MemoryTicketStore(), MemoryPublisher()
+    urgent = ticket_from_object(
+        {
+            "id": "U",
+            "subject": "Outage",
+            "body": "Nothing loads",
+            "priority": "urgent",
+            "customer": {"plan": "enterprise", "country": "US"},
+        }
+    )
+    batch = [Pending(urgent, "o1", NOW, time.monotonic()), _pending("B", "o2")]
+    await _router(store, publisher).route_batch(batch)
+    records = {}
+    for tid in ("U", "B"):
+        stored = await store.get(tid)
+        assert stored is not None
+        records[tid] = Assignment.decode(stored.record)
+    # The example config plans steps for enterprise urgent tickets only.
+    record = records["U"]
+    assert (len(record.escalation), records["B"].escalation) == (2, ())
+    decided = parse_time(record.decided_at)
+    first = decided + timedelta(seconds=record.escalation[0].after_seconds)
+    # Where the sweeper's first look right after the record would have rescheduled it.
+    assert due_step(record, 0, decided).next_due == first
+    assert store.escalations == {"U": int(first.timestamp() * 1000), "B": math.inf}
+    # Nothing is left for the sweeper's discovery to read back.
+    leases = MemoryLeaseStore(store)
+    assert sum([await leases.discover(p) for p in load_config(EXAMPLE_CONFIG).pool_ids]) == 0
+
+
+async def test_a_take_over_schedules_the_stored_decisions_plan() -> None:
+    store, publisher = MemoryTicketStore(), MemoryPublisher()
+    stored = orjson.dumps({"pool_id": "p", "data_access": "full", "ticket": {"id": "A"}})
+    await store.claim_many([("A", "gone", stored)], ttl_ms=-1)
+    await _router(store, publisher).route_batch([_pending("A", "o1")])
+    assert store.escalations == {"A": math.inf}  # the stored record plans no step
