@@ -107,4 +107,6 @@ def redis_client(url: str, *, max_connections: int = 64) -> aioredis.Redis:
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=10, **_pool_options()
     )
-    return aioredis.Redis(connection_pool=pool)
+    # from_pool: the client owns the pool, so closing the client closes its
+    # connections (``Redis(connection_pool=pool)`` would leave them all open).
+    return aioredis.Redis.from_pool(pool)
