@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
 import tempfile
 import time
@@ -29,6 +30,9 @@ from classifiers.store import (
     write_manifest,
 )
 from classifiers.training import TOPIC_SPEC, head_spec, train_head
+
+#: The packages only the default model's build needs (pyproject's ``build`` extra).
+BUILD_EXTRA = ("faker", "wordfreq")
 
 Progress = Callable[[str], None]
 LABEL_NOISE = 0.03
@@ -62,6 +66,12 @@ def build_default_model(
     """
     # Here, not at the top: the synthetic tickets need faker and the language head
     # wordfreq (the build extra), which a served model and `train` on an export do not.
+    missing = [name for name in BUILD_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ModelError(
+            f"building the default model needs {' and '.join(missing)} (the build extra, "
+            "left out of the runtime image): pip install 'ticket-router[build]'"
+        )
     from classifiers.synth import generate_tickets, ticket_text
     from classifiers.synth_ood import out_of_domain_texts
 
