@@ -29,6 +29,8 @@ from router.http import appkeys as K
 from router.http.app import create_app
 from router.service.settings import Names, Settings
 from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
+from tests.faults.router_proc import RouterProcess
+from tests.integration.health_probe import serve_process
 
 pytestmark = pytest.mark.integration
 
@@ -231,3 +233,17 @@ async def drain_pools(
         pool: [orjson.loads(m.body) for m in await drain(channel, names.pool_queue(pool))]
         for pool in pool_ids
     }
+
+
+@pytest.fixture
+async def served(
+    suffix: str,
+    model_dir: Path,
+    tmp_path: Path,
+    amqp: AbstractRobustConnection,
+    redis_client: aioredis.Redis,
+) -> AsyncIterator[RouterProcess]:
+    """``ticket-router serve`` as its own process with this test's names, as in
+    production (``amqp`` and ``redis_client``: its queues and keys are deleted after)."""
+    async with serve_process(suffix, model_dir, tmp_path / "router.log") as router:
+        yield router

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
-import sys
 import time
 import unicodedata
 from collections.abc import AsyncIterator
@@ -30,7 +28,7 @@ from router.config.schema import MAX_POOLS, MAX_RULES
 from router.core.tokens import LastAdminTokenError, parse_scopes
 from router.http.openapi import openapi_document
 from router.service.settings import Names
-from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
+from tests.conftest import EXAMPLE_CONFIG
 from tests.faults.router_proc import RouterProcess
 from tests.integration.conftest import (
     RunningService,
@@ -40,6 +38,7 @@ from tests.integration.conftest import (
     publish,
     wait_for,
 )
+from tests.integration.health_probe import probing
 from tests.integration.test_leases_helpers import POOLS as LEASE_POOLS
 from tests.integration.test_leases_helpers import (
     Agent,
@@ -164,45 +163,6 @@ async def test_pools_and_rules_are_capped_with_the_count_named(
         assert r.status == 200, await r.text()
 
 
-_PROBE = """
-import sys, threading, time, urllib.request
-url, stop, out = sys.argv[1], threading.Event(), []
-threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-print("ready", flush=True)
-while not stop.is_set():
-    start = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=10) as r:
-        assert r.status == 200, r.status
-    out.append(time.perf_counter() - start)
-    time.sleep(0.02)
-print(" ".join(f"{x:.6f}" for x in out))
-"""
-
-
-@pytest.fixture
-async def served(
-    suffix: str,
-    model_dir: Path,
-    tmp_path: Path,
-    amqp: AbstractRobustConnection,
-    redis_client: aioredis.Redis,
-) -> AsyncIterator[RouterProcess]:
-    """``ticket-router serve`` as its own process, as in production: its pauses are
-    its own, not those of this test process's far larger heap."""
-    env = {
-        **os.environ,
-        "ROUTER_AMQP_URL": AMQP_URL,
-        "ROUTER_REDIS_URL": REDIS_URL,
-        "ROUTER_NAME_SUFFIX": suffix,
-        "ROUTER_MODEL_DIR": str(model_dir),
-        "ROUTER_CONFIG": str(EXAMPLE_CONFIG),
-    }
-    router = RouterProcess(env, tmp_path / "router.log")
-    await router.start()
-    yield router
-    assert router.terminate() == 0, router.tail()
-
-
 async def test_health_checks_stay_fast_during_a_large_preview(
     served: RouterProcess, admin: ClientSession, http: ClientSession
 ) -> None:
@@ -220,28 +180,15 @@ async def test_health_checks_stay_fast_during_a_large_preview(
     candidate = _padded(rules=MAX_RULES - len(EXAMPLE["rules"]), description=200)
     candidate["pools"] = _many_pools(MAX_POOLS)["pools"]
     body = yaml.safe_dump(candidate).encode()  # the slow decoder: YAML
-    # The prober is its own process: a pause of this test process (its garbage
-    # collector, decoding the preview's answer) must not count against the service.
-    prober = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _PROBE,
-        f"{service.url}/healthz",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert prober.stdout is not None and prober.stdin is not None
-    assert (await prober.stdout.readline()).strip() == b"ready"
-    start = time.perf_counter()
-    async with admin.post(f"{service.url}/v1/config/preview?n=5000", data=body) as r:
-        took = time.perf_counter() - start
-        prober.stdin.close()
-        status, preview = r.status, await r.json()
-    out, _ = await prober.communicate()
-    latencies = [float(x) for x in out.split()]
+    async with probing(f"{service.url}/healthz") as prober:
+        start = time.perf_counter()
+        async with admin.post(f"{service.url}/v1/config/preview?n=5000", data=body) as r:
+            took = time.perf_counter() - start
+            prober.stop()
+            status, preview = r.status, await r.json()
+    latencies, worst = prober.latencies, prober.worst
     assert status == 200, preview
     assert preview["tickets"] >= 60
-    worst = max(latencies)
     print(
         f"preview of a {len(body)} B, {MAX_POOLS}-pool config on {preview['tickets']} tickets: "
         f"{took:.2f} s; /healthz meanwhile: {len(latencies)} probes, worst {worst * 1000:.0f} ms"

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 import redis.asyncio as aioredis
-from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession
 
 from queues.token_store import RedisTokenStore
@@ -31,10 +27,10 @@ from router.http import appkeys as K
 from router.http import simulate_api
 from router.service.settings import Names
 from router.service.simulation import Loaded, generated, recent_arrivals, week_report
-from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
+from tests.conftest import EXAMPLE_CONFIG
 from tests.faults.router_proc import RouterProcess
 from tests.integration.conftest import RunningService, bearer, wait_for
-from tests.integration.test_api_hardening import _PROBE
+from tests.integration.health_probe import probing
 from tests.tickets import make_tickets
 
 pytestmark = pytest.mark.integration
@@ -274,29 +270,6 @@ async def test_a_viewer_may_simulate_and_agent_and_ingest_tokens_may_not(
     assert status == 401
 
 
-@pytest.fixture
-async def served(
-    suffix: str,
-    model_dir: Path,
-    tmp_path: Path,
-    amqp: AbstractRobustConnection,
-    redis_client: aioredis.Redis,
-) -> AsyncIterator[RouterProcess]:
-    """``ticket-router serve`` as its own process, as in production."""
-    env = {
-        **os.environ,
-        "ROUTER_AMQP_URL": AMQP_URL,
-        "ROUTER_REDIS_URL": REDIS_URL,
-        "ROUTER_NAME_SUFFIX": suffix,
-        "ROUTER_MODEL_DIR": str(model_dir),
-        "ROUTER_CONFIG": str(EXAMPLE_CONFIG),
-    }
-    router = RouterProcess(env, tmp_path / "router.log")
-    await router.start()
-    yield router
-    assert router.terminate() == 0, router.tail()
-
-
 async def test_health_checks_stay_fast_during_a_large_simulation(
     served: RouterProcess, redis_client: aioredis.Redis, names: Names
 ) -> None:
@@ -304,29 +277,18 @@ async def test_health_checks_stay_fast_during_a_large_simulation(
     token, _ = await store.create("test admin", parse_scopes(["admin"]))
     config = load_config(EXAMPLE_CONFIG)
     body = {"config": _cut(config), "compare": True, "generate": {"volume": 50_000}}
-    # The prober is its own process: a pause of this test process (decoding the
-    # report) must not count against the service.
-    prober = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _PROBE,
-        f"{served.url}/healthz",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert prober.stdout is not None and prober.stdin is not None
-    assert (await prober.stdout.readline()).strip() == b"ready"
-    async with ClientSession(headers=bearer(token)) as admin:
+    async with (
+        probing(f"{served.url}/healthz") as prober,
+        ClientSession(headers=bearer(token)) as admin,
+    ):
         start = time.perf_counter()
         async with admin.post(f"{served.url}/v1/simulate", json=body) as r:
             took = time.perf_counter() - start
-            prober.stdin.close()
+            prober.stop()
             status, report = r.status, await r.json()
-    out, _ = await prober.communicate()
-    latencies = [float(x) for x in out.split()]
+    latencies, worst = prober.latencies, prober.worst
     assert status == 200, report
     assert report["arrivals"] == 50_000
-    worst = max(latencies)
     print(
         f"simulation of 50,000 tickets, two configs: {took:.2f} s; /healthz meanwhile: "
         f"{len(latencies)} probes, worst {worst * 1000:.0f} ms"
