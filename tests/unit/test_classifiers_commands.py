@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -10,21 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.commands import classify_stream, register
+from classifiers.commands import classify_stream
 from classifiers.model import load_model
 from classifiers.synth import generate_tickets, ticket_text
+from tests.classifier_cli import run
 from tests.unit.test_classifiers_model import tiny_model  # noqa: F401  (session fixture)
 
 FIELDS = ["language", "language_confidence", "tier", "tier_confidence", "category",
           "category_confidence", "timezone", "timezone_source"]  # fmt: skip
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="ticket-router")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = args.func(args)
-    return code
 
 
 def test_classify_generated_tickets(tiny_model: Path) -> None:  # noqa: F811

@@ -5,14 +5,12 @@ Every expected figure is computed by hand from the ten predictions below.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from classifiers.commands import register
 from classifiers.evaluation import (
     THRESHOLDS,
     calibration_bins,
@@ -21,6 +19,7 @@ from classifiers.evaluation import (
     threshold_for_accuracy,
     threshold_table,
 )
+from tests.classifier_cli import run
 from tests.unit.test_classifiers_commands import write_export
 from tests.unit.test_classifiers_model import tiny_model  # noqa: F401  (session fixture)
 
@@ -152,14 +151,6 @@ def test_text_report_shows_the_table_and_says_when_no_threshold_reaches_the_targ
 def flip(label: str) -> str:
     """The other of the two labels."""
     return "b" if label == "a" else "a"
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="ticket-router")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = args.func(args)
-    return code
 
 
 def test_evaluate_command_text_and_json_agree(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import shutil
@@ -10,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.commands import register
 from classifiers.heads import head_name_problem, is_extra_head_name
 from classifiers.model import load_model
 from classifiers.store import MANIFEST, sha256_file
 from classifiers.synth import generate_tickets, ticket_text
 from classifiers.types import ClassifierInput, Prediction, extra_heads_of
+from tests.classifier_cli import run
 from tests.unit.test_classifiers_model import tiny_model  # noqa: F401  (session fixture)
 
 QUEUES = {"billing": "finance", "shipping": "logistics"}
@@ -25,14 +24,6 @@ def queue_of(category: str) -> str:
     """The label of the generated ``queue`` head: billing and shipping have a queue of
     their own, the other categories share ``general``."""
     return QUEUES.get(category, "general")
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="ticket-router")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = args.func(args)
-    return code
 
 
 def write_queue_export(path: Path, n: int, seed: int) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import shutil
@@ -13,7 +12,6 @@ import numpy as np
 import pytest
 
 from classifiers.build import build_default_model, train_into
-from classifiers.commands import register
 from classifiers.datasets import input_from_json
 from classifiers.features import MIX, WORD_SALT, FeatureSpec, P, featurize
 from classifiers.model import load_model
@@ -22,6 +20,7 @@ from classifiers.training import TOPIC_SPEC, head_spec, train_head
 from classifiers.types import ClassifierInput
 from router.core.ticket_schema import ticket_from_object
 from router.service.routing import classifier_input
+from tests.classifier_cli import run
 
 WORDS = FeatureSpec(char_orders=(), words=True, bits=10, sublinear_tf=True, idf=True)
 WITH_SUBJECT = replace(WORDS, subject_weight=2.0)
@@ -259,12 +258,3 @@ def test_train_and_evaluate_with_a_subject_column(
     code = run("evaluate", "--data", str(held), *joined, "--task", "queue", "--model", str(out))
     assert code == 0
     assert json.loads(capsys.readouterr().out)["accuracy"] < 1.0
-
-
-def run(*argv: str) -> int:
-    """``ticket-router`` with the classifier subcommands, as the CLI parses them."""
-    parser = argparse.ArgumentParser(prog="ticket-router")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = args.func(args)
-    return code
