@@ -42,7 +42,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import tests.bench.bench_throughput as tput  # noqa: E402
-from classifiers.paths import default_model_dir  # noqa: E402
 from queues.keys import Keys  # noqa: E402
 from queues.kpi_store import RedisKpiStore  # noqa: E402
 from router.config.load import load_config  # noqa: E402
@@ -290,14 +289,7 @@ if __name__ == "__main__":
     p.add_argument("--minutes", type=int, default=1440, help="minutes written for the sizes")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--prefetch", type=int, default=Settings().prefetch)
-    p.add_argument(
-        "--amqp", default=os.environ.get("ROUTER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    )
-    p.add_argument(
-        "--redis", default=os.environ.get("ROUTER_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
-    p.add_argument("--config", type=Path, default=REPO / "deploy" / "config.example.yaml")
-    p.add_argument("--model-dir", type=Path, default=default_model_dir())
+    tput.add_service_arguments(p)
     parsed = p.parse_args()
     parsed.rate, parsed.n_steady = None, False  # bursts only (what Bench reads)
     raise SystemExit(asyncio.run(main(parsed)))

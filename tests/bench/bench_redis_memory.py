@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import sys
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from aio_pika.abc import AbstractChannel
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from classifiers.paths import default_model_dir  # noqa: E402
 from router.service.settings import Settings  # noqa: E402
 from tests.bench import bench_throughput as bench  # noqa: E402
 from tests.bench.bench_targets import Target, log  # noqa: E402
@@ -60,14 +58,7 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--n", type=int, default=2000, help="tickets routed (after a warm-up)")
-    p.add_argument(
-        "--amqp", default=os.environ.get("ROUTER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    )
-    p.add_argument(
-        "--redis", default=os.environ.get("ROUTER_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
-    p.add_argument("--config", type=Path, default=REPO / "deploy" / "config.example.yaml")
-    p.add_argument("--model-dir", type=Path, default=default_model_dir())
+    bench.add_service_arguments(p)
     args = p.parse_args()
     args.repeat, args.rate, args.replicas, args.skip_relay = 1, None, [1], True
     args.relay, args.n_steady, args.prefetch = "both", False, Settings().prefetch

@@ -316,6 +316,18 @@ async def main(args: argparse.Namespace) -> int:
     return 0 if report(bench, (before, _load())) else 1
 
 
+def add_service_arguments(p: argparse.ArgumentParser) -> None:
+    """--amqp, --redis, --config and --model-dir, as every service benchmark takes them."""
+    p.add_argument(
+        "--amqp", default=os.environ.get("ROUTER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    )
+    p.add_argument(
+        "--redis", default=os.environ.get("ROUTER_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    p.add_argument("--config", type=Path, default=REPO / "deploy" / "config.example.yaml")
+    p.add_argument("--model-dir", type=Path, default=default_model_dir())
+
+
 def _replicas(raw: str) -> list[int]:
     return [int(x) for x in raw.split(",") if x.strip()]
 
@@ -342,12 +354,5 @@ if __name__ == "__main__":
     )
     p.add_argument("--no-steady", dest="n_steady", action="store_false")
     p.add_argument("--prefetch", type=int, default=Settings().prefetch)
-    p.add_argument(
-        "--amqp", default=os.environ.get("ROUTER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    )
-    p.add_argument(
-        "--redis", default=os.environ.get("ROUTER_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
-    p.add_argument("--config", type=Path, default=REPO / "deploy" / "config.example.yaml")
-    p.add_argument("--model-dir", type=Path, default=default_model_dir())
+    add_service_arguments(p)
     raise SystemExit(asyncio.run(main(p.parse_args())))
