@@ -27,7 +27,7 @@ from router.config.load import ConfigError, RoutingConfig, load_config
 from router.core.errors import TransientError
 from router.core.sim import arrivals as arrivals_module
 from router.core.sim.arrivals import WEEKEND, GeneratorSpec
-from router.core.sim.engine import HandleTimes, SimSettings
+from router.core.sim.engine import MAX_HANDLE_MINUTES, HandleTimes, SimSettings
 from router.service.settings import Settings, default_config_path
 from router.service.simulation import Loaded, Refused, generated, week_report
 
@@ -98,8 +98,10 @@ def _count(low: int, high: int) -> Callable[[str], int]:
 def _handle(text: str) -> HandleTimes:
     """``tier1=8,tier2=20[,*=10]`` minutes -> handle times (``*``: tiers not listed)."""
     means = _mix(text)
-    if any(v <= 0 for v in means.values()):
-        raise argparse.ArgumentTypeError("handle times must be more than 0 minutes")
+    if any(not 0 < v <= MAX_HANDLE_MINUTES for v in means.values()):
+        raise argparse.ArgumentTypeError(
+            f"handle times must be more than 0 minutes and at most {MAX_HANDLE_MINUTES} (a week)"
+        )
     default = means.pop("*", 10.0)
     return HandleTimes({tier: m * 60 for tier, m in means.items()}, default * 60)
 

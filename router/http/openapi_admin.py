@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.core.sim.engine import MAX_HANDLE_MINUTES
 from router.core.tokens import SCOPE_POOL_ID
 from router.http.admin_requests import RollbackRequest
 from router.http.config_api import MAX_PREVIEW
@@ -126,7 +127,15 @@ _SIMULATE = {
         "target_wait_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 1440},
         "target_level": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
         "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-        "handle_minutes": {**_MIX, "description": "mean minutes per tier, '*' for the rest"},
+        "handle_minutes": {
+            **_MIX,
+            "description": "mean minutes per tier, '*' for the rest",
+            "additionalProperties": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": MAX_HANDLE_MINUTES,
+            },
+        },
         "handle": {"type": "string", "enum": ["exponential", "fixed"]},
         "lease_expiry": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
         "lease_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400},

@@ -32,7 +32,7 @@ from router.core.errors import InvalidInput
 from router.core.json_input import loads_strict
 from router.core.sim import arrivals as defaults
 from router.core.sim.arrivals import GeneratorSpec
-from router.core.sim.engine import HandleTimes, SimSettings
+from router.core.sim.engine import MAX_HANDLE_MINUTES, HandleTimes, SimSettings
 from router.http import appkeys as K
 from router.http.auth import require_read
 from router.http.util import json_error, json_response, read_body
@@ -171,8 +171,11 @@ def _handle(value: Any, distribution: Any) -> HandleTimes:
         raise InvalidInput("handle", "must be exponential or fixed")
     means = {"tier1": 8.0, "tier2": 20.0} if value is None else _mix(value, "handle_minutes")
     for tier, minutes in means.items():
-        if minutes <= 0:
-            raise InvalidInput(f"handle_minutes.{tier}", "must be more than 0 minutes")
+        if not 0 < minutes <= MAX_HANDLE_MINUTES:
+            raise InvalidInput(
+                f"handle_minutes.{tier}",
+                f"must be more than 0 minutes and at most {MAX_HANDLE_MINUTES} (a week)",
+            )
     default = means.pop("*", 10.0)
     return HandleTimes({t: m * 60 for t, m in means.items()}, default * 60, distribution)
 

@@ -209,6 +209,9 @@ async def test_the_recent_tickets_are_replayed_as_stored(
         # Found in the worker process (no ticket routed yet) and answered all the same.
         ({"source": "recent"}, "source", "no arrivals to replay"),
         ({"handle_minutes": {"tier1": 0, "tier2": 5}}, "handle_minutes.tier1", "more than 0"),
+        # Found by the OpenAPI fuzz test: minutes that are infinite once made seconds.
+        ({"handle_minutes": {"*": 1e308}}, "handle_minutes.*", "at most 10080 (a week)"),
+        ({"handle_minutes": {"tier2": 10_081}}, "handle_minutes.tier2", "at most 10080"),
         ({"handle": "gamma"}, "handle", "exponential or fixed"),
         ({"volume": 10}, "volume", "unknown field"),
     ],

@@ -41,6 +41,9 @@ from router.core.sim.arrivals import Arrival
 # Event kinds, in the order they run at one instant.
 _FINISH, _EXPIRE, _OPEN, _CHECK, _ARRIVE = range(5)
 _WEEK = 7 * 86_400.0
+#: The longest mean handle time a simulation takes: a week (longer is no handle time,
+#: and a large enough number of minutes would be infinite once made seconds).
+MAX_HANDLE_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True, slots=True)
