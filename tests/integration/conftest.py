@@ -20,7 +20,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, web, web_app
 
 from queues.token_store import RedisTokenStore
 from router.config.load import load_config
@@ -160,6 +160,13 @@ async def start_service(
     yield start
     for service in running:
         await service.stop()
+    # aiohttp caches each application's middleware chain (an lru_cache of 1024 keyed by
+    # the application): every stopped service, its model (~55 MB) included, would stay
+    # alive for the rest of the run. One application per process, as in production,
+    # is no leak; hundreds in one test process are.
+    cached = getattr(web_app, "_cached_build_middleware", None)
+    if cached is not None:
+        cached.cache_clear()
 
 
 @pytest.fixture
