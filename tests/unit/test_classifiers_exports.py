@@ -17,7 +17,7 @@ from classifiers.errors import DataError
 from classifiers.exports import header_delimiter, open_export, parse_delimiter
 from classifiers.label_map import load_label_map
 from classifiers.synth import generate_tickets
-from tests.unit.test_classifiers_commands import run
+from tests.classifier_cli import run
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
