@@ -23,7 +23,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import aio_pika
 import redis.asyncio as aioredis
 import yaml
 from aiohttp import ClientSession, web
@@ -38,7 +37,8 @@ from router.core.tokens import parse_scopes
 from router.http.app import create_app
 from router.service.settings import Names
 from tests.browser.conftest import CHROMIUM, gap_config
-from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL, REPO
+from tests.cleanup import remove_run
+from tests.conftest import EXAMPLE_CONFIG, REDIS_URL, REPO
 from tests.integration.conftest import bearer, local_settings, wait_for
 from tests.tickets import make_tickets
 
@@ -155,23 +155,8 @@ async def dashboard_shots(out: Path, model_dir: Path, workdir: Path) -> list[Pat
             await browser.close()
     finally:
         await runner.cleanup()
-        await _clean(redis, names, pools)
+        await remove_run(redis, names, pools)
     return shots
-
-
-async def _clean(redis: aioredis.Redis, names: Names, pools: tuple[str, ...]) -> None:
-    """Remove this run's Redis keys, queues and exchanges."""
-    keys = [k async for k in redis.scan_iter(match=f"{names.redis_prefix}*", count=1000)]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    channel = await connection.channel()
-    for queue in [names.inbound_queue, names.dead_queue, *map(names.pool_queue, pools)]:
-        await channel.queue_delete(queue)
-    for exchange in (names.tickets_exchange, names.assignments_exchange):
-        await channel.exchange_delete(exchange)
-    await connection.close()
 
 
 async def simulation_shot(out: Path, workdir: Path) -> Path:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aio_pika
 import pytest
 import redis.asyncio as aioredis
 import schemathesis
@@ -48,7 +47,8 @@ from router.core.tokens import parse_scopes
 from router.http.app import create_app
 from router.http.openapi import openapi_document
 from router.service.settings import Names, Settings
-from tests.conftest import AMQP_URL, EXAMPLE_CONFIG, REDIS_URL
+from tests.cleanup import remove_run
+from tests.conftest import EXAMPLE_CONFIG, REDIS_URL
 from tests.integration.conftest import local_settings
 
 pytestmark = pytest.mark.integration
@@ -103,17 +103,7 @@ async def _clean(names: Names) -> None:
     pools = set(load_config(EXAMPLE_CONFIG).pool_ids)
     for version in await RedisConfigStore(client, names.redis_prefix).history(1000):
         pools.update(str(p["id"]) for p in version.document.get("pools", []))
-    keys = [k async for k in client.scan_iter(match=f"{names.redis_prefix}*", count=1000)]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    channel = await connection.channel()
-    for queue in [names.inbound_queue, names.dead_queue, *map(names.pool_queue, pools)]:
-        await channel.queue_delete(queue)
-    for exchange in (names.tickets_exchange, names.assignments_exchange):
-        await channel.exchange_delete(exchange)
-    await connection.close()
+    await remove_run(client, names, pools)
 
 
 @pytest.fixture(scope="module")
