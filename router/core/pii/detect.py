@@ -40,7 +40,15 @@ from typing import Literal
 from router.core.pii import digits as digits
 from router.core.pii import numbers as numbers
 from router.core.pii import phones as phones
-from router.core.pii.normalise import AT_WORDS, DOT_WORDS, Normalised, changes, normalise
+from router.core.pii.normalise import (
+    AT_WORDS,
+    DIGITS_OF,
+    DOT_WORDS,
+    Normalised,
+    changes,
+    char_class,
+    normalise,
+)
 
 __all__ = [
     "CARD_SCAN_MIN",
@@ -50,7 +58,6 @@ __all__ = [
     "contains_card_data",
     "find_pii",
     "may_hold_card",
-    "pieces_may_hold_card",
 ]
 
 Span = tuple[int, int]
@@ -146,35 +153,48 @@ def _few_digits(text: str) -> bool:
     )
 
 
-# What may become a digit once normalised: an ASCII digit, any non-ASCII character
-# (fullwidth, Arabic-Indic, circled, mathematical digits...) and the first character
-# of an escape (``&#52;``, ``%34``, ``=34``, ``\u0034``) -- an upper bound, never less.
-_MAYBE_DIGIT = re.compile(r"[0-9&%=\\]|[^\x00-\x7f]")
+# What may become a digit once normalised: an ASCII digit, a Unicode decimal digit
+# (the finders' "\d" matches them all), a character the normaliser turns into digits
+# (fullwidth, circled, fractions: DIGITS_OF) and the first character of an escape
+# (``&#52;``, ``%34``, ``=34``, ``\u0034``) -- an upper bound, never less. A letter
+# of another script ("é", "ж", "漢") is no digit: most non-English tickets have few.
+_MAYBE_DIGIT = re.compile(r"[0-9&%=\\]|\d|" + char_class(list(DIGITS_OF)))
+# The characters that give two or three digits ("\u2469" -> "10", "\u2152" -> "1/10"),
+# counted again for the digits after the first.
+_MULTI_DIGIT = re.compile(char_class([c for c, n in DIGITS_OF.items() if n > 1]))
+# A card hidden in base64 needs 13 decoded bytes (a digit is at least one byte of
+# UTF-8), so 18 base64 characters: shorter candidates ("Europe/Vienna") hide none.
+_CARD_BASE64_MIN = 18
+
+
+def _maybe_digits(text: str) -> int:
+    """An upper bound of the digits ``text`` holds once normalised (escapes decoded)."""
+    count = len(_MAYBE_DIGIT.findall(text))
+    if not text.isascii():
+        count += sum(DIGITS_OF[c] - 1 for c in _MULTI_DIGIT.findall(text))
+    return count
+
+
+def _card_base64(text: str) -> bool:
+    """True when ``text`` has a base64 candidate long enough to hide a card number."""
+    return any(len(m.group().rstrip("=")) >= _CARD_BASE64_MIN for m in _base64_candidates(text))
 
 
 def _cannot_hold_card(text: str) -> bool:
     """True when ``text`` has too few characters that could be digits for a card
     number (13 or more), and no base64 that could hide one: the card flag's shortcut."""
-    if len(text) < _BASE64_MIN:
-        return True  # too short for either (the card's digits need 13 characters)
-    return len(_MAYBE_DIGIT.findall(text)) < numbers.CARD_MIN_DIGITS and not _base64_candidates(
-        text
-    )
+    if len(text) < _BASE64_MIN and text.isascii():
+        # Too short for either: an ASCII character is one digit at most, and the
+        # card's digits need 13 ("\u2473" alone is two: other scripts are counted).
+        return True
+    return _maybe_digits(text) < numbers.CARD_MIN_DIGITS and not _card_base64(text)
 
 
 def may_hold_card(text: str) -> bool:
     """False when ``text`` certainly holds no card number (``find_pii(text,
-    until="card")`` finds nothing in it at all): too few characters that could be
-    digits and no base64. True means only that the full check is needed."""
+    until="card")`` finds no card in it). True means only that the full check is
+    needed."""
     return not _cannot_hold_card(text)
-
-
-def pieces_may_hold_card(pieces: Sequence[str]) -> bool:
-    """:func:`may_hold_card` of ``pieces`` joined by spaces, without joining them (a
-    space is no digit, and ends every base64 candidate)."""
-    if sum(len(_MAYBE_DIGIT.findall(p)) for p in pieces) >= numbers.CARD_MIN_DIGITS:
-        return True
-    return any(len(p) >= _BASE64_MIN and _base64_candidates(p) for p in pieces)
 
 
 def _blank(text: str, spans: Sequence[Span]) -> str:
@@ -194,7 +214,7 @@ def _blank(text: str, spans: Sequence[Span]) -> str:
 # Base64 (standard or URL-safe) of at least 9 bytes: an integration that encodes a
 # value ("a2VuamkuaGFkZGFk...") hides nothing from a reader who decodes it.
 _BASE64_MIN = 12
-#: Shorter texts hold no card and no base64 long enough to hide one.
+#: An ASCII text shorter than this holds no card (nor base64 long enough to hide one).
 CARD_SCAN_MIN = _BASE64_MIN
 _BASE64 = re.compile(rf"[A-Za-z0-9+/_-]{{{_BASE64_MIN},}}={{0,2}}")
 # Base64 of text is mixed: digits, "+", "/" or capitals inside. A long word of one

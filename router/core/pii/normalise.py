@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Normalised", "changes", "normalise"]
+__all__ = ["DIGITS_OF", "Normalised", "changes", "char_class", "normalise"]
 
 # Category -> what a character of it becomes, before NFKC is asked.
 _DROPPED = frozenset({"Cf", "Cc", "Me"})  # invisible: zero-width, bidi marks, controls
@@ -63,7 +63,7 @@ def _char_map() -> dict[str, str]:
     return table
 
 
-def _char_class(chars: list[str]) -> str:
+def char_class(chars: list[str]) -> str:
     """A regex character class of ``chars``, as ranges."""
     cps = sorted(ord(c) for c in chars)
     parts: list[str] = []
@@ -78,7 +78,12 @@ def _char_class(chars: list[str]) -> str:
 
 
 _MAP = _char_map()
-_COMBINING = _char_class(
+#: Every non-ASCII character :func:`normalise` turns into text with digits in it
+#: ("\uff14", "\u0664", "\u2460", "\u00bd"), and how many digits (one to three).
+DIGITS_OF: dict[str, int] = {
+    ch: n for ch, rep in _MAP.items() if (n := sum(c.isdigit() for c in rep))
+}
+_COMBINING = char_class(
     [chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn"]
 )
 _ASCII_CONTROL = "[\x00-\x08\x0e-\x1f\x7f]"
@@ -162,8 +167,8 @@ def _context(kind: str, text: str, start: int, end: int) -> tuple[str, int, int]
 
 # Look-alikes and invisibles. Split at the BMP: a class with code points above it
 # is matched range by range, one in the BMP by a table (ten times faster).
-_BMP_CHARS = re.compile(_char_class([c for c in _MAP if ord(c) < 0x10000]) + "+")
-_ASTRAL_CHARS = re.compile(_char_class([c for c in _MAP if ord(c) >= 0x10000]) + "+")
+_BMP_CHARS = re.compile(char_class([c for c in _MAP if ord(c) < 0x10000]) + "+")
+_ASTRAL_CHARS = re.compile(char_class([c for c in _MAP if ord(c) >= 0x10000]) + "+")
 _ANY_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # Combining marks on ASCII characters ("4\u0332"); on other letters they belong there.
 _ANY_COMBINING = re.compile(_COMBINING)
