@@ -55,25 +55,34 @@ def check_shape(data: Any, *, what: str = "body") -> None:
     1) or holding an integer outside 64 bits, naming the top-level field at fault.
 
     Iterative, so even a value built in Python a million levels deep is refused
-    without recursion."""
-    stack: list[tuple[Any, int, str]] = [(data, 1, what)]
+    without recursion. Only containers go on the stack: most values of a ticket are
+    strings, checked where they are met (this runs for every ticket)."""
+    _check_int(data, what)
+    stack: list[tuple[Any, int, str]] = [(data, 1, what)] if isinstance(data, dict | list) else []
     while stack:
         value, depth, field = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput(
+                field, f"nested more than {MAX_DEPTH} levels deep", reason="too_deep"
+            )
         if isinstance(value, dict):
-            if depth > MAX_DEPTH:
-                raise InvalidInput(
-                    field, f"nested more than {MAX_DEPTH} levels deep", reason="too_deep"
-                )
             for key, item in value.items():
-                stack.append((item, depth + 1, str(key) if depth == 1 else field))
-        elif isinstance(value, list):
-            if depth > MAX_DEPTH:
-                raise InvalidInput(
-                    field, f"nested more than {MAX_DEPTH} levels deep", reason="too_deep"
-                )
-            stack.extend((item, depth + 1, field) for item in value)
-        elif isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
-            raise InvalidInput(field, _too_large(str(value)), reason="number_too_large")
+                name = str(key) if depth == 1 else field
+                if isinstance(item, dict | list):
+                    stack.append((item, depth + 1, name))
+                elif isinstance(item, int):
+                    _check_int(item, name)
+        else:
+            for item in value:
+                if isinstance(item, dict | list):
+                    stack.append((item, depth + 1, field))
+                elif isinstance(item, int):
+                    _check_int(item, field)
+
+
+def _check_int(value: Any, field: str) -> None:
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise InvalidInput(field, _too_large(str(value)), reason="number_too_large")
 
 
 class _Refused(ValueError):
