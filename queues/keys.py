@@ -39,6 +39,13 @@ class Keys:
         return f"{self.prefix}epoch"
 
     @property
+    def replication_mark(self) -> str:
+        """String: written just before a ``WAIT`` for replicas, so the wait covers every
+        write this process made before it, on any connection (see
+        ``RedisTicketStore.replicated``)."""
+        return f"{self.prefix}replication-mark"
+
+    @property
     def pattern(self) -> str:
         """SCAN pattern matching every key of this prefix."""
         return f"{self.prefix}*"

@@ -9,11 +9,13 @@ with skewed clocks still agree on when a claim expired.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
 
@@ -123,10 +125,20 @@ def _due_arg(first_due_ms: Sequence[float] | None, i: int) -> str:
 class RedisTicketStore:
     """Ticket state in Redis under one key prefix."""
 
-    def __init__(self, client: aioredis.Redis, keys: Keys, *, recent_max: int = 10_000) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        keys: Keys,
+        *,
+        recent_max: int = 10_000,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
+    ) -> None:
         self._r = client
         self._keys = keys
         self._recent_max = recent_max
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
         self._claim = client.register_script(_CLAIM)
         self._mark = client.register_script(_MARK)
         self._renew = client.register_script(_RENEW)
@@ -230,6 +242,40 @@ class RedisTicketStore:
         """Ids of the ``n`` most recently assigned tickets, newest first."""
         raw = await self._r.lrange(self._keys.recent, 0, n - 1)
         return [v.decode() if isinstance(v, bytes) else v for v in raw]
+
+    async def replicated(self) -> None:
+        """``WAIT`` until the configured number of replicas holds every write made so far.
+
+        Redis replicates asynchronously: without this, what a primary took just before a
+        failover (records of tickets already acked) is missing on the promoted replica.
+        ``WAIT`` counts the writes of its own connection, so a mark is written first on
+        the same connection (a pipeline): the replication stream is ordered, so a replica
+        that has the mark has every write that came before it, from any connection."""
+        if self._wait_replicas <= 0:
+            return
+        try:
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.set(self._keys.replication_mark, "1", px=60_000)
+                pipe.wait(self._wait_replicas, self._wait_timeout_ms)
+                _, acked = await pipe.execute()
+        except RedisError as exc:
+            raise TransientError(f"redis: {exc}") from exc
+        if int(acked) < self._wait_replicas:
+            await self._follow_failover()
+            raise TransientError(
+                f"redis: the writes reached {int(acked)} of {self._wait_replicas} replicas "
+                f"within {self._wait_timeout_ms} ms"
+            )
+
+    async def _follow_failover(self) -> None:
+        """Behind Sentinel, ask which server is the primary now. After a failover the old
+        primary takes writes until Sentinel demotes it (seconds), and a WAIT there never
+        succeeds: its replica is the new primary. Asking moves the idle connections to
+        the new primary at once (redis-py drops them when the primary changed)."""
+        pool = self._r.connection_pool
+        if isinstance(pool, SentinelConnectionPool):
+            with contextlib.suppress(RedisError, OSError):
+                await pool.get_master_address()  # type: ignore[no-untyped-call]  # redis-py: untyped
 
     async def ping(self) -> bool:
         """True when Redis answers."""

@@ -61,6 +61,9 @@ class MemoryTicketStore:
     backlogs: dict[str, dict[str, float]] = field(default_factory=dict)  # pool -> id -> score
     #: The escalation schedule (ticket id -> next check ms), shared with the lease store.
     escalations: dict[str, float] = field(default_factory=dict)
+    #: ``replicated`` calls so far, and how many of the next ones fail (a lagging replica).
+    replication_waits: int = 0
+    replication_fails: int = 0
 
     def _clock(self) -> int:
         return int(self.now_ms) if self.now_ms is not None else wall_ms()
@@ -152,6 +155,12 @@ class MemoryTicketStore:
 
     async def ping(self) -> bool:
         return True
+
+    async def replicated(self) -> None:
+        self.replication_waits += 1
+        if self.replication_fails > 0:
+            self.replication_fails -= 1
+            raise TransientError("redis: the writes reached 0 of 1 replicas (simulated)")
 
 
 @dataclass

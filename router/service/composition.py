@@ -235,7 +235,13 @@ async def open_stores(
     keys = Keys(prefix)
     stores = Stores(
         redis=client,
-        tickets=RedisTicketStore(client, keys, recent_max=settings.recent_tickets),
+        tickets=RedisTicketStore(
+            client,
+            keys,
+            recent_max=settings.recent_tickets,
+            wait_replicas=settings.redis_wait_replicas,
+            wait_timeout_ms=max(1, round(settings.redis_wait_timeout_s * 1000)),
+        ),
         tokens=RedisTokenStore(client, prefix),
         audit=RedisAuditLog(client, prefix),
         health=RedisHealthCheck(client, keys.epoch),

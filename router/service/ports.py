@@ -100,6 +100,13 @@ class TicketStore(Protocol):
         """True when the store answers."""
         ...
 
+    async def replicated(self) -> None:
+        """Return once every write made so far is on as many replicas as the store is
+        configured to wait for (at once when none); :class:`TransientError` when they
+        did not all confirm in time. Called before tickets are acked, so that a failover
+        cannot lose the record of an acked ticket."""
+        ...
+
 
 class TokenStore(Protocol):
     """Where bearer tokens are kept (hashes only); the HTTP layer and the CLI use this."""

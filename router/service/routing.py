@@ -37,6 +37,10 @@ routed_log = logging.getLogger("router.tickets")
 Clock = Callable[[], datetime]
 
 
+# Outcomes after which the consumer acks the message.
+_ACKED = frozenset({"assigned", "duplicate"})
+
+
 def utc_now() -> datetime:
     """The current instant, time-zone aware (UTC)."""
     return datetime.now(UTC)
@@ -80,10 +84,11 @@ class TicketRouter:
         self._claim_ttl_ms = claim_ttl_ms
         self._clock = clock
         self._kpi = kpi
-        # Claims held (owner -> ticket id) and deliveries published but not yet
-        # recorded (owner -> pool id).
+        # Claims held (owner -> ticket id) and deliveries published but not yet acked
+        # (owner -> pool id and the record published): until the record is stored (and
+        # on the replicas, see TicketStore.replicated), a retry records, never publishes.
         self._held: dict[str, str] = {}
-        self._published: dict[str, str] = {}
+        self._published: dict[str, tuple[str, bytes]] = {}
 
     async def route_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
         """Route every ticket of ``batch``; one outcome per ticket, in order.
@@ -133,9 +138,28 @@ class TicketRouter:
             outcome = by_owner.get(p.owner)
             if outcome is None:
                 outcome = self._copy_outcome(p, first, by_owner)
+            outcomes.append(outcome)
+        return await self._replicated(batch, outcomes)
+
+    async def _replicated(self, batch: Sequence[Pending], outcomes: list[Outcome]) -> list[Outcome]:
+        """The outcomes once the records behind the acks to come are on Redis' replicas
+        (when the store waits for any); every one of them ``retry`` when they are not."""
+        done = [o.status in _ACKED for o in outcomes]
+        if any(done):
+            try:
+                await self._store.replicated()
+            except TransientError as exc:
+                self._metrics.transient_errors.labels("redis").inc()
+                return [
+                    Outcome(o.ticket_id, "retry", error=str(exc)) if d else o
+                    for o, d in zip(outcomes, done, strict=True)
+                ]
+        for p, outcome, d in zip(batch, outcomes, done, strict=True):
+            if d:
+                self._published.pop(p.owner, None)
+                self._held.pop(p.owner, None)
             if outcome.status == "duplicate":
                 self._metrics.duplicates.inc()
-            outcomes.append(outcome)
         return outcomes
 
     @staticmethod
@@ -211,6 +235,13 @@ class TicketRouter:
         self, todo: Sequence[Pending], records: Mapping[str, tuple[bytes, Assignment]]
     ) -> list[tuple[str, Outcome]]:
         """Claim, publish and mark the batch; (owner, outcome) for each ticket of ``todo``."""
+        records = dict(records)
+        for p in todo:
+            earlier = self._published.get(p.owner)
+            if earlier is not None:
+                # Published on an earlier try whose record then went missing (a failover
+                # took it): what the pool received is the decision to record again.
+                records[p.owner] = (earlier[1], Assignment.decode(earlier[1]))
         claims = await self._store.claim_many(
             [(p.ticket.id, p.owner, records[p.owner][0]) for p in todo], self._claim_ttl_ms
         )
@@ -240,14 +271,14 @@ class TicketRouter:
             *(self._publish(p, stored, e) for p, stored, e in to_publish), return_exceptions=True
         )
         failure: BaseException | None = None
-        for (pending, _, _), result in zip(to_publish, results, strict=True):
+        for (pending, _, encoded), result in zip(to_publish, results, strict=True):
             if isinstance(result, BaseException):
                 failure = failure or result
                 out.append((pending.owner, Outcome(pending.ticket.id, "retry", error=str(result))))
             else:
-                self._published[pending.owner] = result
+                self._published[pending.owner] = (result, encoded)
         published = [
-            (p, self._published[p.owner]) for p, _, _ in owned if p.owner in self._published
+            (p, self._published[p.owner][0]) for p, _, _ in owned if p.owner in self._published
         ]
         stored = {p.owner: r for p, r, _ in owned}
         marks = await self._store.mark_assigned_many(
@@ -260,8 +291,6 @@ class TicketRouter:
             )
         assigned: Counter[str] = Counter()
         for (pending, pool_id), still_ours in zip(published, marks, strict=True):
-            del self._published[pending.owner]
-            self._held.pop(pending.owner, None)
             if not still_ours:
                 # Our claim expired mid-publish and another consumer took over: it
                 # publishes the same stored decision; pool consumers de-duplicate on id.

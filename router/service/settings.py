@@ -98,6 +98,11 @@ class Settings:
     require_persistent_redis: bool = False
     # How often Redis' persistence and the epoch key (did its data vanish?) are checked.
     redis_check_interval_s: float = 5.0
+    # Behind Sentinel: how many replicas must hold a batch's records before its tickets
+    # are acked (Redis WAIT), and how long to wait for them; 0: do not wait. Replication
+    # is asynchronous, so without it a failover loses the records of acked tickets.
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_s: float = 1.0
     # HMAC key for the pseudonyms of customer ids on masked pools (ROUTER_PSEUDONYM_KEY,
     # the same on every replica); None: customer ids are redacted. Not in repr: a secret.
     pseudonym_key: str | None = field(default=None, repr=False)
@@ -233,6 +238,22 @@ class _Env(BaseSettings):
     )
     require_persistent_redis: Annotated[bool, BeforeValidator(_flag)] | None = Field(
         None, alias="ROUTER_REQUIRE_PERSISTENT_REDIS", description=_FLAGS
+    )
+    redis_wait_replicas: int | None = Field(
+        None,
+        alias="ROUTER_REDIS_WAIT_REPLICAS",
+        ge=0,
+        le=16,
+        description="a whole number of replicas from 0 to 16",
+    )
+    # Redis' WAIT takes whole milliseconds, and 0 would mean "wait forever".
+    redis_wait_timeout_s: float | None = Field(
+        None,
+        alias="ROUTER_REDIS_WAIT_TIMEOUT",
+        ge=0.001,
+        le=60,
+        allow_inf_nan=False,
+        description="a number of seconds from 0.001 to 60",
     )
     # Its length (16 bytes or more) is checked where it is used, by masker_for, so that
     # settings built in code are held to it too.

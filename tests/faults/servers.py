@@ -338,22 +338,27 @@ def _sentinel_command(sentinel: redis.Redis, command: str) -> Any:
 
 
 class SentinelGroup:
-    """A primary, a replica of it and one Sentinel watching them, on free ports: the
+    """A primary, two replicas of it (Sentinel's usual set-up: after a failover one
+    replica is left to confirm writes) and one Sentinel watching them, on free ports: the
     service reaches the primary through ``url`` (``redis+sentinel://``)."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
         self.primary = RedisServer(base / "a", persistent=True)
-        self.replica = RedisServer(base / "b", persistent=True, replica_of=self.primary.port)
+        self.replicas = [
+            RedisServer(base / name, persistent=True, replica_of=self.primary.port)
+            for name in ("b", "c")
+        ]
         self.sentinel_port = free_port()
         self.url = f"redis+sentinel://127.0.0.1:{self.sentinel_port}/{SENTINEL_SERVICE}/0"
         self._sentinel: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> float:
-        """Start the three; seconds until the Sentinel sees the primary and its replica."""
+        """Start the four; seconds until the Sentinel sees the primary and its replicas."""
         began = time.monotonic()
         self.primary.start()
-        self.replica.start()
+        for replica in self.replicas:
+            replica.start()
         conf = self.base / "sentinel.conf"  # Sentinel rewrites its file: one of its own
         conf.write_text(
             f"port {self.sentinel_port}\nbind 127.0.0.1\ndir {self.base}\n"
@@ -375,7 +380,7 @@ class SentinelGroup:
                     raise RuntimeError(f"redis-sentinel exited ({self.base / 'sentinel.log'})")
                 with contextlib.suppress(redis.RedisError):
                     replicas = _sentinel_command(sentinel, "REPLICAS")
-                    if self._link_up() and replicas:
+                    if self._link_up() and len(replicas) == len(self.replicas):
                         return time.monotonic() - began
                 if time.monotonic() > began + timeout:
                     raise RuntimeError(f"sentinel group not up after {timeout}s")
@@ -384,8 +389,8 @@ class SentinelGroup:
             sentinel.close()
 
     def _link_up(self) -> bool:
-        info = self.replica.client().info("replication")
-        return bool(info.get("master_link_status") == "up")
+        infos = [replica.client().info("replication") for replica in self.replicas]
+        return all(info.get("master_link_status") == "up" for info in infos)
 
     def sentinel_client(self) -> redis.Redis:
         """A client of the Sentinel itself."""
@@ -410,8 +415,8 @@ class SentinelGroup:
             self.start()
 
     def failover(self, timeout: float = 30.0) -> float:
-        """``SENTINEL FAILOVER``: the replica becomes the primary; seconds until it
-        answers as one (and the old primary follows it)."""
+        """``SENTINEL FAILOVER``: a replica becomes the primary; seconds until it
+        answers as one (the other replica, then the old primary, follow it)."""
         began = time.monotonic()
         old = self.primary_port()
         sentinel = self.sentinel_client()
@@ -429,12 +434,13 @@ class SentinelGroup:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        """Stop the Sentinel and both servers by PID."""
+        """Stop the Sentinel and the three servers by PID."""
         if self._sentinel is not None:
             self._sentinel.terminate()
             if not _wait_exit(self._sentinel, 10):
                 self._sentinel.kill()
                 self._sentinel.wait(10)
             self._sentinel = None
-        self.replica.stop()
+        for replica in self.replicas:
+            replica.stop()
         self.primary.stop()

@@ -147,6 +147,54 @@ async def test_a_publish_whose_record_failed_is_not_published_again_on_retry() -
     assert [(await store.states([t]))[0] for t in ("A", "B")] == ["assigned", "assigned"]
 
 
+async def test_nothing_is_acked_before_the_records_are_on_the_replicas() -> None:
+    store, publisher = MemoryTicketStore(replication_fails=2), MemoryPublisher()
+    router = _router(store, publisher)
+    batch = [_pending("A", "o1"), _pending("B", "o2")]
+    first = await router.route_batch(batch)
+    assert [o.status for o in first] == ["retry", "retry"]
+    assert "0 of 1 replicas" in (first[0].error or "")
+    assert len(publisher.published) == 2  # published and recorded, but not yet replicated
+    # The records survived on this primary: the retry finds them and waits again.
+    assert [o.status for o in await router.route_batch(batch)] == ["retry", "retry"]
+    third = await router.route_batch(batch)
+    assert [o.status for o in third] == ["duplicate", "duplicate"]
+    assert store.replication_waits == 3
+    assert sorted(t for _, t, _ in publisher.published) == ["A", "B"]  # never twice
+
+
+async def test_a_record_a_failover_lost_is_recorded_again_as_published() -> None:
+    store, publisher = MemoryTicketStore(replication_fails=1), MemoryPublisher()
+    ticks = iter(range(100))
+    router = TicketRouter(
+        store=store,
+        publisher=publisher,
+        model=Current[Classifier](FixedClassifier()),
+        config=Current(load_config(EXAMPLE_CONFIG)),
+        metrics=Metrics(),
+        mask=mask_ticket,
+        clock=lambda: NOW + timedelta(seconds=next(ticks)),  # each decision its own time
+    )
+    [first] = await router.route_batch([_pending("A", "o1")])
+    assert first.status == "retry"
+    published = store.tickets["A"]["record"]
+    # The promoted replica never had the record, nor the claim.
+    store.tickets.clear()
+    store.load.clear()
+    [second] = await router.route_batch([_pending("A", "o1")])
+    assert second.status == "assigned"
+    assert [t for _, t, _ in publisher.published] == ["A"]  # recorded, not published again
+    assert store.tickets["A"]["record"] == published  # the decision the pool received
+    assert store.tickets["A"]["state"] == "assigned"
+
+
+async def test_a_batch_with_nothing_to_ack_does_not_wait_for_replicas() -> None:
+    store, publisher = MemoryTicketStore(), MemoryPublisher(fail_next=1)
+    [outcome] = await _router(store, publisher).route_batch([_pending("A", "o1")])
+    assert outcome.status == "retry"
+    assert store.replication_waits == 0
+
+
 async def test_a_ticket_claimed_elsewhere_waits_without_holding_up_the_batch() -> None:
     store, publisher = MemoryTicketStore(now_ms=0), MemoryPublisher()
     router = _router(store, publisher)

@@ -23,6 +23,7 @@ VARIABLES = [
     "ROUTER_PREFETCH", "ROUTER_BATCH_SIZE", "ROUTER_QUEUE_TYPE", "ROUTER_LOG_LEVEL",
     "ROUTER_AMQP_HEARTBEAT", "ROUTER_MAX_CONFIG_BYTES", "ROUTER_CLAIM_TTL",
     "ROUTER_REQUIRE_PERSISTENT_REDIS", "ROUTER_PSEUDONYM_KEY",
+    "ROUTER_REDIS_WAIT_REPLICAS", "ROUTER_REDIS_WAIT_TIMEOUT",
 ]  # fmt: skip
 
 FLAGS = "must be one of true, false, 1, 0, yes, no, on, off"
@@ -32,6 +33,8 @@ AT_LEAST_1 = "must be an integer of 1 or more"
 LEVELS = "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
 HEARTBEAT = "must be an integer number of seconds from 1 to 65534"
 TTL = "must be a number of seconds of 0.001 or more"
+REPLICAS = "must be a whole number of replicas from 0 to 16"
+WAIT = "must be a number of seconds from 0.001 to 60"
 
 GOOD: list[tuple[str, str, str, Any]] = [
     ("ROUTER_AMQP_URL", "amqps://u:p@mq.example:5671/vh", "amqp_url", "amqps://u:p@mq.example:5671/vh"),
@@ -72,6 +75,12 @@ GOOD: list[tuple[str, str, str, Any]] = [
     ("ROUTER_CLAIM_TTL", "0.5", "claim_ttl_s", 0.5),
     ("ROUTER_CLAIM_TTL", "30", "claim_ttl_s", 30.0),
     ("ROUTER_PSEUDONYM_KEY", "k" * 32, "pseudonym_key", "k" * 32),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "0", "redis_wait_replicas", 0),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "1", "redis_wait_replicas", 1),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "16", "redis_wait_replicas", 16),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "0.001", "redis_wait_timeout_s", 0.001),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "0.25", "redis_wait_timeout_s", 0.25),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "60", "redis_wait_timeout_s", 60.0),
     *[
         ("ROUTER_REQUIRE_PERSISTENT_REDIS", word, "require_persistent_redis", value)
         for words, value in (
@@ -119,6 +128,14 @@ BAD: list[tuple[str, str, str]] = [
     ("ROUTER_REQUIRE_PERSISTENT_REDIS", "t", f"{FLAGS} (got 't')"),
     ("ROUTER_REQUIRE_PERSISTENT_REDIS", "2", f"{FLAGS} (got '2')"),
     ("ROUTER_REQUIRE_PERSISTENT_REDIS", "maybe", f"{FLAGS} (got 'maybe')"),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "-1", f"{REPLICAS} (got '-1')"),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "17", f"{REPLICAS} (got '17')"),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "1.5", f"{REPLICAS} (got '1.5')"),
+    ("ROUTER_REDIS_WAIT_REPLICAS", "all", f"{REPLICAS} (got 'all')"),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "0", f"{WAIT} (got '0')"),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "61", f"{WAIT} (got '61')"),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "inf", f"{WAIT} (got 'inf')"),
+    ("ROUTER_REDIS_WAIT_TIMEOUT", "1s", f"{WAIT} (got '1s')"),
 ]  # fmt: skip
 
 
