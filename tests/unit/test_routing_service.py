@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,11 @@ class FixedClassifier:
         ]
 
 
-def _router(store: MemoryTicketStore, publisher: MemoryPublisher) -> TicketRouter:
+def _router(
+    store: MemoryTicketStore,
+    publisher: MemoryPublisher,
+    clock: Callable[[], datetime] = lambda: NOW,
+) -> TicketRouter:
     return TicketRouter(
         store=store,
         publisher=publisher,
@@ -50,7 +54,7 @@ def _router(store: MemoryTicketStore, publisher: MemoryPublisher) -> TicketRoute
         metrics=Metrics(),
         mask=mask_ticket,
         claim_ttl_ms=1000,
-        clock=lambda: NOW,
+        clock=clock,
     )
 
 
@@ -166,15 +170,8 @@ async def test_nothing_is_acked_before_the_records_are_on_the_replicas() -> None
 async def test_a_record_a_failover_lost_is_recorded_again_as_published() -> None:
     store, publisher = MemoryTicketStore(replication_fails=1), MemoryPublisher()
     ticks = iter(range(100))
-    router = TicketRouter(
-        store=store,
-        publisher=publisher,
-        model=Current[Classifier](FixedClassifier()),
-        config=Current(load_config(EXAMPLE_CONFIG)),
-        metrics=Metrics(),
-        mask=mask_ticket,
-        clock=lambda: NOW + timedelta(seconds=next(ticks)),  # each decision its own time
-    )
+    # Each decision its own time, so a decision made again differs from the first.
+    router = _router(store, publisher, lambda: NOW + timedelta(seconds=next(ticks)))
     [first] = await router.route_batch([_pending("A", "o1")])
     assert first.status == "retry"
     published = store.tickets["A"]["record"]
