@@ -54,19 +54,30 @@ end
 return out
 """
 
-# KEYS[1] the recent-ids list, KEYS[2] the escalation schedule, then per ticket its
-# hash, its pool's backlog and its pool's load counter; ARGV[1] recent max, then per
-# ticket owner, pool id, ticket id, score, first escalation check (ms, '+inf', or ''
-# to leave the ticket to the sweeper's discovery). Per ticket 1 = marked and queued for
-# agents, 0 = already assigned, -1 = not ours. One script does it all, so a reply lost
-# on a dropped connection and the command retried never counts a pool's load twice, and
-# a queued ticket is never without its schedule entry.
+# KEYS[1] the recent-ids list, KEYS[2] the escalation schedule, then every ticket's
+# hash, then per pool of the batch its backlog and its load counter. ARGV[1] recent
+# max, ARGV[2] the number of tickets n, then per ticket one string "owner TAB pool
+# number TAB score TAB first escalation check (ms, '+inf', or '' to leave the ticket to
+# the sweeper's discovery) TAB ticket id" (one argument a ticket, not five: the client
+# packs and sends each argument on its own, and a batch's pools are named once), then
+# the pools' ids. Per ticket 1 = marked and queued for agents, 0 = already assigned,
+# -1 = not ours. One script does it all, so a reply lost on a dropped connection and
+# the command retried never counts a pool's load twice, and a queued ticket is never
+# without its schedule entry.
 _MARK = """
+local n = tonumber(ARGV[2])
 local out = {}
-for i = 1, (#KEYS - 2) / 3 do
-  local hash, backlog, load = KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2]
-  local owner, pool, tid = ARGV[5 * i - 3], ARGV[5 * i - 2], ARGV[5 * i - 1]
-  local score, due = ARGV[5 * i], ARGV[5 * i + 1]
+for i = 1, n do
+  local hash, a = KEYS[2 + i], ARGV[2 + i]
+  local t1 = string.find(a, '\t', 1, true)
+  local t2 = string.find(a, '\t', t1 + 1, true)
+  local t3 = string.find(a, '\t', t2 + 1, true)
+  local t4 = string.find(a, '\t', t3 + 1, true)
+  local owner = string.sub(a, 1, t1 - 1)
+  local p = tonumber(string.sub(a, t1 + 1, t2 - 1))
+  local score, due = string.sub(a, t2 + 1, t3 - 1), string.sub(a, t3 + 1, t4 - 1)
+  local tid = string.sub(a, t4 + 1)
+  local backlog, load, pool = KEYS[1 + n + 2 * p], KEYS[2 + n + 2 * p], ARGV[2 + n + p]
   local state = redis.call('HGET', hash, 'state')
   if state == 'claimed' and redis.call('HGET', hash, 'owner') == owner then
     redis.call('HSET', hash, 'state', 'assigned', 'pool', pool, 'score', score)
@@ -199,10 +210,17 @@ class RedisTicketStore:
         if first_due_ms is not None and len(first_due_ms) != len(marks):
             raise ValueError("one first due time per mark")
         keys = [self._keys.recent, self._keys.escalations]
-        args: list[Any] = [self._recent_max]
+        args: list[Any] = [self._recent_max, len(marks)]
+        pools: dict[str, int] = {}
         for i, (tid, owner, pool_id, score) in enumerate(marks):
-            keys += (self._keys.ticket(tid), self._keys.backlog(pool_id), self._keys.load(pool_id))
-            args += (owner, pool_id, tid, repr(score), _due_arg(first_due_ms, i))
+            if "\t" in owner:
+                raise ValueError(f"an owner holds no tab: {owner!r}")
+            number = pools.setdefault(pool_id, len(pools) + 1)
+            keys.append(self._keys.ticket(tid))
+            args.append(f"{owner}\t{number}\t{score!r}\t{_due_arg(first_due_ms, i)}\t{tid}")
+        for pool_id in pools:
+            keys += (self._keys.backlog(pool_id), self._keys.load(pool_id))
+        args += pools
         raw = await self._eval(self._mark, keys, args)
         return [int(v) >= 0 for v in raw]
 

@@ -3,6 +3,8 @@ claims (first, busy, takeover, done), marks and pool loads, renewal, recent ids.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from router.service.ports import ClaimResult, StoredTicket, TicketStore
@@ -77,6 +79,22 @@ async def test_a_mark_assigns_once_and_counts_the_pool_once(store: TicketStore) 
     done = await store.claim_many([("A", "o3", b"new"), ("A", "o1", b"new")], TTL)
     assert done == [ClaimResult("done", b"rec-a", 0), ClaimResult("done", b"rec-a", 0)]
     assert await store.renew_many([("A", "o1")], TTL) == [False]
+
+
+async def test_marks_of_several_pools_and_odd_ids_land_on_their_own_pools(
+    store: TicketStore,
+) -> None:
+    # Pools interleaved (the Redis script numbers a batch's pools), ids with a tab, a
+    # space and other scripts (the Redis script reads each mark as one tab-separated string).
+    ids = ["a\tb", "ü-1", "T 3", "票-4"]
+    pools = ["p", "q", "p", "r"]
+    await store.claim_many([(t, "o1", t.encode()) for t in ids], TTL)
+    marks = [(t, "o1", p, float(i)) for i, (t, p) in enumerate(zip(ids, pools, strict=True))]
+    assert await store.mark_assigned_many(marks, [0.0, math.inf, 5.0, 7.0]) == [True] * 4
+    assert await store.loads(["p", "q", "r"]) == {"p": 2, "q": 1, "r": 1}
+    assert await store.states(ids) == ["assigned"] * 4
+    assert await store.recent_ids(3) == ["票-4", "T 3", "ü-1"]
+    assert await store.get("a\tb") == StoredTicket("assigned", b"a\tb")
 
 
 async def test_renewal_extends_only_the_owners_live_claims(
