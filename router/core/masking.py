@@ -406,7 +406,14 @@ class _CardWalk:
 
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> bool:
         for key, item in obj.items():
-            if self.text(str(key)) or self.value(item, depth):
+            key = str(key)
+            # The short ASCII test of text() first, here: most keys and values are such.
+            if (len(key) >= CARD_SCAN_MIN or not key.isascii()) and self.text(key):
+                return True
+            if isinstance(item, str) and depth <= MAX_DEPTH:
+                if (len(item) >= CARD_SCAN_MIN or not item.isascii()) and self.text(item):
+                    return True
+            elif self.value(item, depth):
                 return True
         if len(obj) < 2 or not _pieces_may_hold_card(obj.values()):
             return False

@@ -165,6 +165,8 @@ _MULTI_DIGIT = re.compile(char_class([c for c, n in DIGITS_OF.items() if n > 1])
 # A card hidden in base64 needs 13 decoded bytes (a digit is at least one byte of
 # UTF-8), so 18 base64 characters: shorter candidates ("Europe/Vienna") hide none.
 _CARD_BASE64_MIN = 18
+# A run of that many base64 characters: most texts have none, and one search says so.
+_CARD_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{_CARD_BASE64_MIN},}}")
 
 
 def _maybe_digits(text: str) -> int:
@@ -177,6 +179,8 @@ def _maybe_digits(text: str) -> int:
 
 def _card_base64(text: str) -> bool:
     """True when ``text`` has a base64 candidate long enough to hide a card number."""
+    if not _CARD_BASE64_RUN.search(text):
+        return False
     return any(len(m.group().rstrip("=")) >= _CARD_BASE64_MIN for m in _base64_candidates(text))
 
 
