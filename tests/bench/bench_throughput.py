@@ -260,21 +260,22 @@ def report(bench: Bench, load: tuple[str, str]) -> bool:
     # Against the fastest relay measured: the floor is what a relay can do.
     relays = [t for t in bench.targets if not t.is_router and t.bursts]
     relay = max(relays, key=_median) if relays else None
-    one = next((t for t in bench.targets if t.label == "router x1" and t.bursts), None)
-    if relay and one:
+    ones = [t for t in bench.targets if t.label.startswith("router x1") and t.bursts]
+    for one in ones if relay else []:
+        assert relay is not None
         best = max(b.rate for b in one.bursts) / max(b.rate for b in relay.bursts)
         pairs = [o.rate / r.rate for o, r in zip(one.bursts, relay.bursts, strict=False)]
         print(
-            f"router x1 / {relay.label}: {_median(one) / _median(relay):.2f} (medians; best/best "
-            f"{best:.2f}; burst by burst {', '.join(f'{x:.2f}' for x in pairs)})"
+            f"{one.label} / {relay.label}: {_median(one) / _median(relay):.2f} (medians; best/best "
+            f"{best:.2f}; burst by burst {', '.join(f'{x:.2f}' for x in pairs)}, their median "
+            f"{statistics.median(pairs):.2f})"
         )
-    if relay and one:
         # What a CPU-bound machine (few cores, other work on them) makes of it, independent of how
         # much CPU other load leaves: CPU per ticket of the target plus broker and Redis.
         cost = {t.label: _cpu_cost(t) for t in (relay, one)}
         print(
             f"cpu per ticket, target + broker + Redis: {relay.label} {cost[relay.label]:.2f} ms, "
-            f"router x1 {cost[one.label]:.2f} ms: ratio {cost[relay.label] / cost[one.label]:.2f}"
+            f"{one.label} {cost[one.label]:.2f} ms: ratio {cost[relay.label] / cost[one.label]:.2f}"
         )
     for t in bench.targets:
         if t.is_router and t.by_pool:
@@ -306,6 +307,10 @@ async def main(args: argparse.Namespace) -> int:
                 paired.append(bench.target("relay batched", "relayb", 0))
         if 1 in args.replicas:
             paired.append(bench.target("router x1", "r1", 1))
+        for prefetch in args.also_prefetch:
+            # Another prefetch, taking turns with the rest: a same-run comparison.
+            paired.append(bench.target(f"router x1 p{prefetch}", f"r1p{prefetch}", 1))
+            paired[-1].prefetch = prefetch
         groups = [paired] if paired else []
         groups += [[bench.target(f"router x{k}", f"r{k}", k)] for k in args.replicas if k != 1]
         await bench.run(groups)
@@ -354,5 +359,11 @@ if __name__ == "__main__":
     )
     p.add_argument("--no-steady", dest="n_steady", action="store_false")
     p.add_argument("--prefetch", type=int, default=Settings().prefetch)
+    p.add_argument(
+        "--also-prefetch",
+        type=_replicas,
+        default=[],
+        help="e.g. 512: one more replica with this prefetch, in the same turns",
+    )
     add_service_arguments(p)
     raise SystemExit(asyncio.run(main(p.parse_args())))
