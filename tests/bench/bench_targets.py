@@ -109,6 +109,8 @@ class Target:
     replicas: int = 1
     #: The consumer prefetch of this target's processes (None: the benchmark's --prefetch).
     prefetch: int | None = None
+    #: More ``ROUTER_*`` settings of this target's replicas (a same-run comparison).
+    env: dict[str, str] = field(default_factory=dict)
     procs: list[Proc] = field(repr=False, default_factory=list)
     sent: dict[str, float] = field(repr=False, default_factory=dict)
     arrived: dict[str, float] = field(repr=False, default_factory=dict)
@@ -190,6 +192,7 @@ async def start_router(target: Target, args: argparse.Namespace, tmp: Path) -> N
         ROUTER_CONFIG=str(args.config),
         ROUTER_MODEL_DIR=str(args.model_dir),
         ROUTER_LOG_LEVEL="WARNING",
+        **target.env,
     )
     exe = Path(sys.executable).parent / "ticket-router"
     argv = [str(exe), "serve"] if exe.exists() else [sys.executable, "-m", "router", "serve"]

@@ -311,6 +311,11 @@ async def main(args: argparse.Namespace) -> int:
             # Another prefetch, taking turns with the rest: a same-run comparison.
             paired.append(bench.target(f"router x1 p{prefetch}", f"r1p{prefetch}", 1))
             paired[-1].prefetch = prefetch
+        for batch in args.also_batch:
+            # Another batch size with a prefetch of four such batches, likewise.
+            paired.append(bench.target(f"router x1 b{batch}", f"r1b{batch}", 1))
+            paired[-1].prefetch = 4 * batch
+            paired[-1].env["ROUTER_BATCH_SIZE"] = str(batch)
         groups = [paired] if paired else []
         groups += [[bench.target(f"router x{k}", f"r{k}", k)] for k in args.replicas if k != 1]
         await bench.run(groups)
@@ -364,6 +369,12 @@ if __name__ == "__main__":
         type=_replicas,
         default=[],
         help="e.g. 512: one more replica with this prefetch, in the same turns",
+    )
+    p.add_argument(
+        "--also-batch",
+        type=_replicas,
+        default=[],
+        help="e.g. 256: one more replica with this batch size (prefetch four batches), likewise",
     )
     add_service_arguments(p)
     raise SystemExit(asyncio.run(main(p.parse_args())))
