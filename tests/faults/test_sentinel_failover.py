@@ -11,9 +11,9 @@ promotion of a replica and its own demotion are not on the new primary. Run thre
   ticket is acked before its record is on both replicas (Redis ``WAIT``), so whichever
   one is promoted has it: 0 records missing, asserted; routing waits meanwhile (about
   25 s here, until the old primary is back as a replica);
-* ``=1``, fewer than every replica, is not enough, and shown so: the replica that
-  confirmed can be the one Sentinel then re-syncs from a promoted one that did not
-  (about 60 missing);
+* ``=1``, fewer than every replica, is not enough, and shown so (long form only): the
+  replica that confirmed can be the one Sentinel then re-syncs from a promoted one that
+  did not (64 and 96 missing in two runs);
 * not waiting (the default, for a Redis without replicas): about 170 missing, all of
   tickets routed after the switch began. Those tickets were assigned and acked; only
   their idempotency record is gone, so a copy of one sent again later would be routed
@@ -50,9 +50,14 @@ def sentinel_group(tmp_path: Path) -> Iterator[SentinelGroup]:
     group.stop()
 
 
-@pytest.mark.parametrize(
-    "wait_replicas", [2, 1, 0], ids=["waiting-for-both", "waiting-for-one", "not-waiting"]
-)
+# Waiting for one replica of two only shows that it is not enough (nothing more to
+# assert): the long form runs it, the short one (CI) the two that matter.
+_WAITS = {"waiting-for-both": 2, "waiting-for-one": 1, "not-waiting": 0}
+if SCALE.name != "long":
+    del _WAITS["waiting-for-one"]
+
+
+@pytest.mark.parametrize("wait_replicas", list(_WAITS.values()), ids=list(_WAITS))
 async def test_primary_failed_over_while_tickets_flow(
     rabbit: RabbitNode,
     sentinel_group: SentinelGroup,
