@@ -315,6 +315,10 @@ class _Memo:
             self._used = 0
 
 
+# What an entry costs beyond its text's characters: its key, findings, normalised form
+# and the order's bookkeeping (measured: about 480 bytes). Counted, the budget holds
+# 13,500 entries of short strings (+9 MiB RSS) rather than 86,000 (+46 MiB).
+_ENTRY_COST = 500
 _MEMO = _Memo(budget_chars=8_000_000)
 
 
@@ -367,11 +371,11 @@ def find_pii(
         partial = memo
     else:
         partial = _first_stage(text, regions, _depth)
-        _MEMO.put((text, regions, "card"), partial, 3 * len(text))
+        _MEMO.put((text, regions, "card"), partial, 3 * len(text) + _ENTRY_COST)
     if until == "card" or partial.complete:
         return _mapped(partial.norm.original_span, list(partial.found))
     findings = _second_stage(partial, regions)
-    _MEMO.put((text, regions, "full"), tuple(findings), len(text))
+    _MEMO.put((text, regions, "full"), tuple(findings), len(text) + _ENTRY_COST)
     return findings
 
 
