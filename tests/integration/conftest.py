@@ -53,6 +53,22 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
+async def counted(
+    read: Callable[[], Awaitable[float]], expected: float, what: str, timeout: float = 15.0
+) -> float:
+    """A counter's value once it reached ``expected`` (or after ``timeout`` seconds).
+
+    A service counts what it did after Redis answered, so a test that saw the change in
+    Redis may read the counter a moment too early; this waits for the count, and the
+    caller still asserts the exact value (a double count shows as more)."""
+    value = await read()
+    deadline = time.monotonic() + timeout
+    while value < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        value = await read()
+    return value
+
+
 @pytest.fixture
 def suffix() -> str:
     """A random suffix that makes this test's names unique."""

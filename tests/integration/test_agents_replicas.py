@@ -17,7 +17,7 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
 from router.service.settings import Names
-from tests.integration.conftest import drain, publish, wait_for
+from tests.integration.conftest import counted, drain, publish, wait_for
 from tests.integration.test_leases_helpers import (
     POOLS,
     Agent,
@@ -189,10 +189,12 @@ async def test_two_replicas_expire_leases_and_escalate_each_ticket_once(
         return status == 200 and listing["queued"] == n and listing["open"] == 0
 
     await wait_for(all_queued_again, timeout=20, what="expired leases back in the backlog")
-    expired = [
-        await r.metric(session, "router_leases_expired_total", {"pool": "vendor"}) for r in replicas
-    ]
-    assert sum(expired) == abandoned, expired
+
+    async def expired() -> float:
+        name, labels = "router_leases_expired_total", {"pool": "vendor"}
+        return sum([await r.metric(session, name, labels) for r in replicas])
+
+    assert await counted(expired, abandoned, "the expiries counted") == abandoned
 
     # Nobody accepts: one minute after the decision every ticket moves to desk2.
     prefix = names.redis_prefix
@@ -206,8 +208,11 @@ async def test_two_replicas_expire_leases_and_escalate_each_ticket_once(
 
     await wait_for(all_moved, timeout=120, what="every ticket escalated to desk2")
     labels = {"kind": "sla", "from_pool": "vendor", "to_pool": "desk2"}
-    moved = [await r.metric(session, "router_escalations_total", labels) for r in replicas]
-    assert sum(moved) == n, moved
+
+    async def moved() -> float:
+        return sum([await r.metric(session, "router_escalations_total", labels) for r in replicas])
+
+    assert await counted(moved, n, "the escalations counted") == n
     channel = await amqp.channel()
     messages = await drain(channel, names.pool_queue("desk2"))
     assert sorted(m.message_id or "" for m in messages) == sorted(ids)

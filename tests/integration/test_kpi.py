@@ -32,6 +32,7 @@ from tests.integration.conftest import (
     RunningService,
     ServiceFactory,
     bearer,
+    counted,
     publish,
     wait_for,
 )
@@ -97,9 +98,17 @@ async def test_service_replicas_report_the_same_stats(
     tickets = make_tickets(40, seed=91)
     await publish(await amqp.channel(), names, [orjson.dumps(t) for t in tickets])
     await wait_all_assigned(redis_client, names, [str(t["id"]) for t in tickets])
+    pools = load_config(EXAMPLE_CONFIG).pool_ids
+
+    async def assigned_total() -> float:
+        return sum(
+            r.metric("router_tickets_assigned_total", {"pool": p}) for r in replicas for p in pools
+        )
+
+    assert await counted(assigned_total, 40, "the assignments counted") == 40
     assigned = {
         pool: sum(r.metric("router_tickets_assigned_total", {"pool": pool}) for r in replicas)
-        for pool in load_config(EXAMPLE_CONFIG).pool_ids
+        for pool in pools
     }
     async with ClientSession() as http:
         urls = [f"{r.url}/v1/stats?by=pool&period=today" for r in replicas]

@@ -17,7 +17,14 @@ from aiohttp import ClientSession
 
 from router.http import appkeys as K
 from router.service.settings import Names
-from tests.integration.conftest import RunningService, ServiceFactory, drain, publish, wait_for
+from tests.integration.conftest import (
+    RunningService,
+    ServiceFactory,
+    counted,
+    drain,
+    publish,
+    wait_for,
+)
 from tests.integration.test_leases_helpers import (
     POOLS,
     Agent,
@@ -250,7 +257,11 @@ async def test_an_expired_lease_returns_the_ticket_to_the_backlog(make_desk: Des
     status, err = await ana.act(tid, "accept", lease_id=lease)
     assert (status, err["error"]["reason"]) == (409, "expired")
     assert err["error"]["message"] == "your lease expired"
-    assert desk.service.metric("router_leases_expired_total", {"pool": "vendor"}) == 1
+
+    async def expired() -> float:
+        return desk.service.metric("router_leases_expired_total", {"pool": "vendor"})
+
+    assert await counted(expired, 1, "the expiry counted") == 1
     status, again = await desk.agent("bob").pull()
     assert status == 200 and again["lease"]["ticket_id"] == tid
 
