@@ -28,6 +28,7 @@ from pamqp.body import ContentBody
 from pamqp.frame import marshal
 from pamqp.header import ContentHeader
 
+from queues.message_ids import amqp_message_id
 from router.core.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class _Out:
         self.exchange = exchange
         self.key = key
         self.body = body
-        self.message_id = message_id
+        self.message_id = message_id = amqp_message_id(message_id)
         self.properties = spec.Basic.Properties(
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -220,7 +221,7 @@ class AmqpPublisher:
             body,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=ticket_id,
+            message_id=amqp_message_id(ticket_id),
             timestamp=datetime.now(UTC),
             headers={"x-router-ingest": "http"},
         )
