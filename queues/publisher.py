@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +24,8 @@ from aiormq.abc import ChannelFrame
 from aiormq.exceptions import AMQPError as LowAMQPError
 from aiormq.exceptions import ChannelInvalidStateError
 from pamqp import commands as spec
-from pamqp.body import ContentBody
-from pamqp.frame import marshal
-from pamqp.header import ContentHeader
 
+from queues.frames import assignment_frames
 from queues.message_ids import amqp_message_id
 from router.core.errors import TransientError
 
@@ -50,7 +48,7 @@ _BROKER_ERRORS = (
 class _Out:
     """One assignment waiting to be written: where it goes, and its caller's future."""
 
-    __slots__ = ("body", "done", "exchange", "key", "message_id", "properties")
+    __slots__ = ("body", "done", "exchange", "key", "message_id")
 
     def __init__(
         self,
@@ -63,16 +61,21 @@ class _Out:
         self.exchange = exchange
         self.key = key
         self.body = body
-        self.message_id = message_id = amqp_message_id(message_id)
-        self.properties = spec.Basic.Properties(
+        # Consumers of pool queues de-duplicate on message_id = ticket id.
+        self.message_id = amqp_message_id(message_id)
+        self.done = done
+
+    @property
+    def properties(self) -> spec.Basic.Properties:
+        """The message's properties, as :func:`queues.frames.assignment_frames` encodes
+        them (for the one-by-one path)."""
+        return spec.Basic.Properties(
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             headers={},
-            # Consumers of pool queues de-duplicate on message_id = ticket id.
-            message_id=message_id,
+            message_id=self.message_id,
             message_type="assignment",
         )
-        self.done = done
 
 
 class AmqpPublisher:
@@ -120,6 +123,37 @@ class AmqpPublisher:
         except _BROKER_ERRORS as exc:
             raise TransientError(f"broker: {type(exc).__name__}: {exc}") from exc
 
+    async def publish_assignments(
+        self, items: Sequence[tuple[str, str, bytes]]
+    ) -> list[BaseException | None]:
+        """Publish each ``(pool_id, ticket_id, body)`` as :meth:`publish_assignment` does,
+        in the same write; per item ``None`` once confirmed, or its error. One timeout
+        and one wait for all of them, not a task and a timer each."""
+        loop = asyncio.get_running_loop()
+        name = self._assignments.name
+        outs = [_Out(name, pool, body, tid, loop.create_future()) for pool, tid, body in items]
+        if not outs:
+            return []
+        self._queued += outs
+        if self._writer is None:
+            self._writer = loop.create_task(self._write_queued(), name="assignment-writer")
+        futures = [out.done for out in outs]
+        _, late = await asyncio.wait(futures, timeout=self._timeout)
+        results: list[BaseException | None] = []
+        for future in futures:
+            if future in late or future.cancelled():
+                future.cancel()  # the writer skips it if it has not gone out yet
+                results.append(TransientError("broker: TimeoutError: no confirm in time"))
+                continue
+            exc = future.exception()
+            if exc is None:
+                results.append(None)
+            elif isinstance(exc, _BROKER_ERRORS):
+                results.append(TransientError(f"broker: {type(exc).__name__}: {exc}"))
+            else:
+                results.append(exc)
+        return results
+
     async def _write_queued(self) -> None:
         try:
             while self._queued:
@@ -154,14 +188,13 @@ class AmqpPublisher:
             # Not the aiormq channel whose bookkeeping the write below follows.
             await asyncio.gather(*(self._publish_one(channel, out) for out in batch))
             return
-        frames: list[Any] = []
+        parts: list[bytes] = []
+        number, max_content = channel.number, channel.max_content_size
         for out in batch:
-            frames.append(
-                spec.Basic.Publish(exchange=out.exchange, routing_key=out.key, mandatory=True)
+            parts += assignment_frames(
+                number, out.exchange, out.key, out.message_id, out.body, max_content
             )
-            frames.append(ContentHeader(properties=out.properties, body_size=len(out.body)))
-            frames.extend(_split(out.body, channel.max_content_size))
-        payload = b"".join([marshal(frame, channel.number) for frame in frames])
+        payload = b"".join(parts)
         # Delivery tags count the channel's publications in the order the broker reads
         # them: the tags are taken and the frames queued under the channel's own lock
         # (aiormq's basic_publish takes it too), and given back if nothing was queued.
@@ -247,13 +280,6 @@ class AmqpPublisher:
             await exchange.publish(message, routing_key=key, mandatory=True, timeout=self._timeout)
         except _BROKER_ERRORS as exc:
             raise TransientError(f"broker: {type(exc).__name__}: {exc}") from exc
-
-
-def _split(body: bytes, max_size: int) -> list[ContentBody]:
-    """A message body in frames of at most ``max_size`` bytes (as aiormq splits it)."""
-    if not body:
-        return []
-    return [ContentBody(body[i : i + max_size]) for i in range(0, len(body), max_size)]
 
 
 class _Settle:

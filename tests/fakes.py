@@ -181,6 +181,19 @@ class MemoryPublisher:
         self._maybe_fail()
         self.published.append((pool_id, ticket_id, body))
 
+    async def publish_assignments(
+        self, items: Sequence[tuple[str, str, bytes]]
+    ) -> list[BaseException | None]:
+        out: list[BaseException | None] = []
+        for pool_id, ticket_id, body in items:
+            try:
+                await self.publish_assignment(pool_id, ticket_id, body)
+            except TransientError as exc:
+                out.append(exc)
+            else:
+                out.append(None)
+        return out
+
     async def publish_ticket(self, ticket_id: str, body: bytes, source: str | None) -> None:
         self._maybe_fail()
         self.tickets.append((ticket_id, body, source))

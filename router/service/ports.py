@@ -363,6 +363,14 @@ class AssignmentPublisher(Protocol):
         """Publish ``body`` to the pool's queue, persistent, with publisher confirm."""
         ...
 
+    async def publish_assignments(
+        self, items: Sequence[tuple[str, str, bytes]]
+    ) -> list[BaseException | None]:
+        """Publish each ``(pool_id, ticket_id, body)`` as :meth:`publish_assignment`
+        does, all at once; per item ``None`` once confirmed, or what went wrong
+        (``TransientError`` for the broker's trouble). One item failing fails no other."""
+        ...
+
 
 class SessionStore(Protocol):
     """Browser sessions, kept under the SHA-256 of their id (never the id itself) and

@@ -267,16 +267,14 @@ class TicketRouter:
         # A ticket whose publish was confirmed on an earlier try of this delivery (its
         # record then failed on Redis) is not published again: only recorded.
         to_publish = [(p, r, e) for p, r, e in owned if p.owner not in self._published]
-        results = await asyncio.gather(
-            *(self._publish(p, stored, e) for p, stored, e in to_publish), return_exceptions=True
-        )
+        results = await self._publish_all(to_publish)
         failure: BaseException | None = None
-        for (pending, _, encoded), result in zip(to_publish, results, strict=True):
-            if isinstance(result, BaseException):
+        for (pending, record, encoded), result in zip(to_publish, results, strict=True):
+            if result is not None:
                 failure = failure or result
                 out.append((pending.owner, Outcome(pending.ticket.id, "retry", error=str(result))))
             else:
-                self._published[pending.owner] = (result, encoded)
+                self._published[pending.owner] = (record.pool_id, encoded)
         published = [
             (p, self._published[p.owner][0]) for p, _, _ in owned if p.owner in self._published
         ]
@@ -332,9 +330,23 @@ class TicketRouter:
         rank = PRIORITY_RANK.get(pending.ticket.priority, 1)
         return backlog_score(rank, int(pending.received_at.timestamp() * 1000))
 
-    async def _publish(self, pending: Pending, assignment: Assignment, encoded: bytes) -> str:
-        # The pool's copy through the choke point; a full-access in-house pool's copy
-        # is the stored encoding itself, so the record is encoded once per ticket.
-        body = assignment.for_pool(self._mask, encoded)
-        await self._publisher.publish_assignment(assignment.pool_id, pending.ticket.id, body)
-        return assignment.pool_id
+    async def _publish_all(
+        self, items: Sequence[tuple[Pending, Assignment, bytes]]
+    ) -> list[BaseException | None]:
+        """Publish each pool's copy, all at once; per item None or what went wrong."""
+        results: list[BaseException | None] = [None] * len(items)
+        batch: list[tuple[str, str, bytes]] = []
+        where: list[int] = []
+        for i, (pending, assignment, encoded) in enumerate(items):
+            try:
+                # The pool's copy through the choke point; a full-access in-house pool's
+                # copy is the stored encoding itself, so a record is encoded once.
+                body = assignment.for_pool(self._mask, encoded)
+            except Exception as exc:  # a bug this ticket triggers: it alone fails
+                results[i] = exc
+                continue
+            batch.append((assignment.pool_id, pending.ticket.id, body))
+            where.append(i)
+        for i, result in zip(where, await self._publisher.publish_assignments(batch), strict=True):
+            results[i] = result
+        return results

@@ -11,6 +11,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 
+from queues.message_ids import amqp_message_id
 from queues.publisher import AmqpPublisher
 from queues.topology import declare_inbound, declare_pools
 from router.core.errors import TransientError
@@ -109,6 +110,22 @@ async def test_an_unroutable_assignment_fails_alone(
     assert isinstance(results[1], TransientError)
     assert "PublishError" in str(results[1])
     assert sorted(m.message_id or "" for m in await _drain(one, 2)) == ["t-a", "t-c"]
+
+
+async def test_a_batch_call_is_one_write_and_an_unroutable_item_fails_alone(
+    publisher: tuple[AmqpPublisher, list[AbstractQueue]],
+) -> None:
+    pub, (one, two) = publisher
+    items = [(POOLS[i % 2], f"b-{i:03d}", b'{"n":%d}' % i) for i in range(200)]
+    items[77] = ("no-such-pool", "b-077", b"{}")
+    items.append((POOLS[0], "\U0001f600" * 128, b"{}"))  # a message id past 255 bytes
+    results = await pub.publish_assignments(items)
+    assert [i for i, r in enumerate(results) if r is not None] == [77]
+    assert isinstance(results[77], TransientError) and "PublishError" in str(results[77])
+    got = await _drain(one, 101) + await _drain(two, 99)
+    expected = [amqp_message_id(tid) for pool, tid, _ in items if pool != "no-such-pool"]
+    assert sorted(m.message_id or "" for m in got) == sorted(expected)
+    assert await pub.publish_assignments([]) == []
 
 
 async def test_publications_during_a_write_follow_it_in_order(
