@@ -12,17 +12,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-
-from aio_pika.abc import AbstractIncomingMessage
+from typing import Protocol
 
 log = logging.getLogger(__name__)
+
+
+class Settleable(Protocol):
+    """What the batcher needs of a delivery (queues.delivery.Delivery has it)."""
+
+    @property
+    def delivery_tag(self) -> int | None:
+        """The delivery's tag on its channel."""
+        ...
+
+    @property
+    def channel(self) -> object:
+        """The underlying channel it came on (only its identity is used)."""
+        ...
+
+    async def ack(self, multiple: bool = False) -> None:
+        """Acknowledge it (with ``multiple``, every earlier one of its channel too)."""
+        ...
 
 
 @dataclass
 class _ChannelAcks:
     """Deliveries of one channel: held (not yet settled) and settled but not acked."""
 
-    held: dict[int, AbstractIncomingMessage] = field(default_factory=dict)
+    held: dict[int, Settleable] = field(default_factory=dict)
     settled: set[int] = field(default_factory=set)
 
 
@@ -31,14 +48,14 @@ class AckBatcher:
 
     def __init__(self) -> None:
         self._channels: dict[int, _ChannelAcks] = {}
-        # Message -> its channel's key, taken at delivery: once a channel has closed,
-        # aio-pika no longer says which channel a message came on.
+        # Message -> its channel's key, taken at delivery (the key of a message settled
+        # or forgotten is looked up here, not asked of the message again).
         self._where: dict[int, int] = {}
         # One flush at a time: two batches flushing together would ack a tag twice,
         # which the broker answers by closing the channel.
         self._lock = asyncio.Lock()
 
-    def delivered(self, message: AbstractIncomingMessage) -> None:
+    def delivered(self, message: Settleable) -> None:
         """Note a delivery as held (call on receipt, before any settle)."""
         tag = message.delivery_tag
         if tag is None:
@@ -47,14 +64,14 @@ class AckBatcher:
         self._where[id(message)] = key
         self._channels.setdefault(key, _ChannelAcks()).held[tag] = message
 
-    def settle(self, message: AbstractIncomingMessage) -> None:
+    def settle(self, message: Settleable) -> None:
         """Mark a delivery done; its ack is sent by the next :meth:`flush`."""
         acks = self._channels.get(self._where.get(id(message), -1))
         tag = message.delivery_tag
         if acks is not None and tag is not None and tag in acks.held:
             acks.settled.add(tag)
 
-    def forget(self, message: AbstractIncomingMessage) -> None:
+    def forget(self, message: Settleable) -> None:
         """Stop tracking a delivery settled otherwise (a nack, or its channel closed)."""
         key = self._where.pop(id(message), -1)
         acks = self._channels.get(key)
@@ -111,10 +128,7 @@ class AckBatcher:
         return len(self._where)
 
 
-def _channel_key(message: AbstractIncomingMessage) -> int:
+def _channel_key(message: Settleable) -> int:
     # Delivery tags count per channel; a reconnect opens a new underlying channel whose
     # tags start again at 1, so deliveries are grouped by that channel object.
-    try:
-        return id(message.channel)
-    except Exception:  # aio-pika raises once the channel has closed
-        return 0
+    return id(message.channel)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from aio_pika.abc import AbstractIncomingMessage
-
-from queues.acks import AckBatcher
+from queues.acks import AckBatcher, Settleable
 
 
 class _Channel:
@@ -25,9 +23,9 @@ class _Message:
         self._log.append((self.delivery_tag, multiple))
 
 
-def _messages(n: int, log: list[tuple[int, bool]]) -> list[AbstractIncomingMessage]:
+def _messages(n: int, log: list[tuple[int, bool]]) -> list[Settleable]:
     channel = _Channel()
-    return [cast(AbstractIncomingMessage, _Message(t, channel, log)) for t in range(1, n + 1)]
+    return [cast(Settleable, _Message(t, channel, log)) for t in range(1, n + 1)]
 
 
 async def test_a_settled_batch_is_one_multiple_ack() -> None:
