@@ -424,7 +424,7 @@ async def open_consumer(
     await channel.set_qos(prefetch_count=settings.prefetch)
     # Declared through the robust channel (not fetched with get_queue), so that after
     # any reconnect -- a broker restart, a node kill, a lost channel -- aio-pika declares
-    # it again and restores the consumer by itself.
+    # it again; the consumer then consumes again from the channel's reopen callback.
     queue = await channel.declare_queue(
         settings.names.inbound_queue, durable=True, arguments=inbound_arguments(settings)
     )
