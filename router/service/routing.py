@@ -117,11 +117,16 @@ class TicketRouter:
         # one batch is routed once: the later copies take the first one's outcome.
         first: dict[str, Pending] = {}
         todo: list[Pending] = []
+        by_owner: dict[str, Outcome] = {}
         for p, state in zip(batch, states, strict=True):
-            if (state is None or state == "claimed") and p.ticket.id not in first:
+            earlier = self._published.get(p.owner)
+            if earlier is not None and state not in (None, "claimed"):
+                # This delivery's own assignment, recorded on a try whose wait for the
+                # replicas failed: done, not a duplicate (nor counted a second time).
+                by_owner[p.owner] = Outcome(p.ticket.id, "assigned", pool_id=earlier[0])
+            elif (state is None or state == "claimed") and p.ticket.id not in first:
                 first[p.ticket.id] = p
                 todo.append(p)
-        by_owner: dict[str, Outcome] = {}
         if todo:
             records = self._decide_all(todo, loads, by_owner)
             todo = [p for p in todo if p.owner in records]

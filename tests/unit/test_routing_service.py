@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,13 +46,14 @@ def _router(
     store: MemoryTicketStore,
     publisher: MemoryPublisher,
     clock: Callable[[], datetime] = lambda: NOW,
+    metrics: Metrics | None = None,
 ) -> TicketRouter:
     return TicketRouter(
         store=store,
         publisher=publisher,
         model=Current[Classifier](FixedClassifier()),
         config=Current(load_config(EXAMPLE_CONFIG)),
-        metrics=Metrics(),
+        metrics=metrics or Metrics(),
         mask=mask_ticket,
         claim_ttl_ms=1000,
         clock=clock,
@@ -152,8 +154,8 @@ async def test_a_publish_whose_record_failed_is_not_published_again_on_retry() -
 
 
 async def test_nothing_is_acked_before_the_records_are_on_the_replicas() -> None:
-    store, publisher = MemoryTicketStore(replication_fails=2), MemoryPublisher()
-    router = _router(store, publisher)
+    store, publisher, metrics = MemoryTicketStore(replication_fails=2), MemoryPublisher(), Metrics()
+    router = _router(store, publisher, metrics=metrics)
     batch = [_pending("A", "o1"), _pending("B", "o2")]
     first = await router.route_batch(batch)
     assert [o.status for o in first] == ["retry", "retry"]
@@ -162,9 +164,24 @@ async def test_nothing_is_acked_before_the_records_are_on_the_replicas() -> None
     # The records survived on this primary: the retry finds them and waits again.
     assert [o.status for o in await router.route_batch(batch)] == ["retry", "retry"]
     third = await router.route_batch(batch)
-    assert [o.status for o in third] == ["duplicate", "duplicate"]
+    # Its own assignments, done now: not duplicates, and counted once.
+    pools = {tid: pool for pool, tid, _ in publisher.published}
+    assert [(o.status, o.pool_id) for o in third] == [
+        ("assigned", pools["A"]),
+        ("assigned", pools["B"]),
+    ]
     assert store.replication_waits == 3
     assert sorted(t for _, t, _ in publisher.published) == ["A", "B"]  # never twice
+    samples = {
+        (s.name, s.labels.get("pool")): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name in ("router_tickets_duplicate_total", "router_tickets_assigned_total")
+    }
+    expected: dict[tuple[str, str | None], float] = {("router_tickets_duplicate_total", None): 0.0}
+    for pool, n in Counter(pools.values()).items():
+        expected["router_tickets_assigned_total", pool] = float(n)
+    assert samples == expected
 
 
 async def test_a_record_a_failover_lost_is_recorded_again_as_published() -> None:
