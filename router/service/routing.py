@@ -89,6 +89,9 @@ class TicketRouter:
         # on the replicas, see TicketStore.replicated), a retry records, never publishes.
         self._held: dict[str, str] = {}
         self._published: dict[str, tuple[str, bytes]] = {}
+        # Deliveries whose assignment is counted (metrics, KPIs): a record a failover lost
+        # and recorded again on a retry is still one ticket routed.
+        self._counted: set[str] = set()
 
     async def route_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
         """Route every ticket of ``batch``; one outcome per ticket, in order.
@@ -163,6 +166,7 @@ class TicketRouter:
             if d:
                 self._published.pop(p.owner, None)
                 self._held.pop(p.owner, None)
+                self._counted.discard(p.owner)
             if outcome.status == "duplicate":
                 self._metrics.duplicates.inc()
         return outcomes
@@ -288,19 +292,24 @@ class TicketRouter:
             [(p.ticket.id, p.owner, pool, self._score(p)) for p, pool in published],
             [first_check_ms(stored[p.owner]) for p, _ in published],
         )
+        fresh = [p.owner not in self._counted for p, _ in published]
         if self._kpi is not None:  # counted in memory; written behind our back
             self._kpi.routed(
-                stored[p.owner] for (p, _), ours in zip(published, marks, strict=True) if ours
+                stored[p.owner]
+                for (p, _), ours, new in zip(published, marks, fresh, strict=True)
+                if ours and new
             )
         assigned: Counter[str] = Counter()
-        for (pending, pool_id), still_ours in zip(published, marks, strict=True):
+        for (pending, pool_id), still_ours, new in zip(published, marks, fresh, strict=True):
             if not still_ours:
                 # Our claim expired mid-publish and another consumer took over: it
                 # publishes the same stored decision; pool consumers de-duplicate on id.
                 log.warning("claim on ticket %s lost during publish", pending.ticket.id)
-            assigned[pool_id] += 1
             latency = time.monotonic() - pending.received_mono
-            self._metrics.latency.observe(latency)
+            if new:
+                self._counted.add(pending.owner)
+                assigned[pool_id] += 1
+                self._metrics.latency.observe(latency)
             if routed_log.isEnabledFor(logging.INFO):
                 record = stored[pending.owner]
                 routed_log.info(
@@ -329,6 +338,7 @@ class TicketRouter:
         or handed back to the broker)."""
         self._held.pop(owner, None)
         self._published.pop(owner, None)
+        self._counted.discard(owner)
 
     @staticmethod
     def _score(pending: Pending) -> float:

@@ -24,8 +24,9 @@ from router.service.escalation import due_step, parse_time
 from router.service.inbound import Pending
 from router.service.metrics import Metrics
 from router.service.routing import TicketRouter
+from router.service.stats import KpiMetrics, KpiRecorder
 from tests.conftest import EXAMPLE_CONFIG
-from tests.fakes import MemoryLeaseStore, MemoryPublisher, MemoryTicketStore
+from tests.fakes import MemoryKpiStore, MemoryLeaseStore, MemoryPublisher, MemoryTicketStore
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday afternoon: pools open
 
@@ -47,6 +48,7 @@ def _router(
     publisher: MemoryPublisher,
     clock: Callable[[], datetime] = lambda: NOW,
     metrics: Metrics | None = None,
+    kpi: KpiRecorder | None = None,
 ) -> TicketRouter:
     return TicketRouter(
         store=store,
@@ -57,6 +59,7 @@ def _router(
         mask=mask_ticket,
         claim_ttl_ms=1000,
         clock=clock,
+        kpi=kpi,
     )
 
 
@@ -187,8 +190,14 @@ async def test_nothing_is_acked_before_the_records_are_on_the_replicas() -> None
 async def test_a_record_a_failover_lost_is_recorded_again_as_published() -> None:
     store, publisher = MemoryTicketStore(replication_fails=1), MemoryPublisher()
     ticks = iter(range(100))
+    metrics = Metrics()
+    kpi = KpiRecorder(
+        MemoryKpiStore(), Current(load_config(EXAMPLE_CONFIG)), KpiMetrics(metrics.registry)
+    )
     # Each decision its own time, so a decision made again differs from the first.
-    router = _router(store, publisher, lambda: NOW + timedelta(seconds=next(ticks)))
+    router = _router(
+        store, publisher, lambda: NOW + timedelta(seconds=next(ticks)), metrics=metrics, kpi=kpi
+    )
     [first] = await router.route_batch([_pending("A", "o1")])
     assert first.status == "retry"
     published = store.tickets["A"]["record"]
@@ -200,6 +209,19 @@ async def test_a_record_a_failover_lost_is_recorded_again_as_published() -> None
     assert [t for _, t, _ in publisher.published] == ["A"]  # recorded, not published again
     assert store.tickets["A"]["record"] == published  # the decision the pool received
     assert store.tickets["A"]["state"] == "assigned"
+    # One ticket routed, though recorded twice: counted once in the metrics and the KPIs.
+    [(pool, _, _)] = publisher.published
+    counted = {
+        (s.name, s.labels.get("event")): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name in ("router_tickets_assigned_total", "router_kpi_events_total")
+        and s.labels.get("pool") == pool
+    }
+    assert counted == {
+        ("router_tickets_assigned_total", None): 1.0,
+        ("router_kpi_events_total", "routed"): 1.0,
+    }
 
 
 async def test_a_batch_with_nothing_to_ack_does_not_wait_for_replicas() -> None:
