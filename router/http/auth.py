@@ -153,6 +153,25 @@ def sessions(app: web.Application) -> Sessions | None:
     return found
 
 
+def came_over_https(request: web.Request) -> bool:
+    """True when the browser's request was https: to this server, or to a proxy in
+    front of it that says so (``X-Forwarded-Proto: https``, or ``proto=https`` in
+    ``Forwarded``, the first proxy's). Only the cookie's Secure flag hangs on it, so a
+    client that sends the header itself gains nothing: it only makes its own cookie
+    https-only."""
+    if request.secure:
+        return True
+    forwarded_proto = request.headers.get("X-Forwarded-Proto", "")
+    if forwarded_proto.split(",")[0].strip().lower() == "https":
+        return True
+    first = request.headers.get("Forwarded", "").split(",")[0]
+    for pair in first.split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name.lower() == "proto" and value.strip('"').lower() == "https":
+            return True
+    return False
+
+
 def clear_session_cookie(response: web.StreamResponse, request: web.Request) -> None:
     """Tell the browser to drop the session cookie (same attributes as when set)."""
     response.set_cookie(
@@ -162,7 +181,7 @@ def clear_session_cookie(response: web.StreamResponse, request: web.Request) -> 
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=came_over_https(request),
     )
 
 

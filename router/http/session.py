@@ -31,6 +31,7 @@ from router.core.tokens import format_scopes
 from router.core.validation import StrictModel, validate
 from router.http.auth import (
     SESSION_COOKIE,
+    came_over_https,
     clear_session_cookie,
     count_failure,
     current_session,
@@ -77,7 +78,7 @@ def session_body(active: ActiveSession) -> dict[str, Any]:
 def set_session_cookie(response: web.StreamResponse, request: web.Request, session_id: str) -> None:
     """Set the session cookie: HttpOnly (no script reads it), SameSite=Strict (no other
     site's request carries it), Path=/, Max-Age 8 h, Secure when the request came over
-    https."""
+    https (see :func:`came_over_https`)."""
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
@@ -85,7 +86,7 @@ def set_session_cookie(response: web.StreamResponse, request: web.Request, sessi
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=came_over_https(request),
     )
 
 

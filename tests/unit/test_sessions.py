@@ -182,9 +182,25 @@ async def test_a_session_ends_at_its_expiry_and_with_its_tokens_expiry() -> None
     assert store.sessions == {}
 
 
-@pytest.mark.parametrize(("scheme", "secure"), [("http", False), ("https", True)])
-def test_the_cookie_is_secure_over_https_only(scheme: str, secure: bool) -> None:
-    request = make_mocked_request("POST", "/v1/session").clone(scheme=scheme)
+@pytest.mark.parametrize(
+    ("scheme", "headers", "secure"),
+    [
+        ("http", {}, False),
+        ("https", {}, True),
+        # Behind a proxy that ends TLS: what it says of the browser's request counts.
+        ("http", {"X-Forwarded-Proto": "https"}, True),
+        ("http", {"X-Forwarded-Proto": "HTTPS, http"}, True),
+        ("http", {"X-Forwarded-Proto": "http"}, False),
+        ("http", {"X-Forwarded-Proto": "http, https"}, False),  # the first proxy's says
+        ("http", {"Forwarded": 'for=192.0.2.1;proto="https";by=x'}, True),
+        ("http", {"Forwarded": "for=192.0.2.1;proto=http, proto=https"}, False),
+        ("http", {"Forwarded": "for=192.0.2.1"}, False),
+    ],
+)
+def test_the_cookie_is_secure_over_https_only(
+    scheme: str, headers: dict[str, str], secure: bool
+) -> None:
+    request = make_mocked_request("POST", "/v1/session", headers=headers).clone(scheme=scheme)
     response = web.Response()
     set_session_cookie(response, request, "opaque")
     first, *attributes = (
