@@ -112,18 +112,9 @@ class AmqpPublisher:
         It goes out with the others published meanwhile, in one write; this returns
         once the broker confirmed this one (an unroutable one, a nack, a closed
         channel or no confirm within the timeout raise ``TransientError``)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._queued.append(_Out(self._assignments.name, pool_id, body, ticket_id, done))
-        if self._writer is None:
-            # Started now, it runs once every publisher of this turn of the loop (a
-            # batch's publications, gathered) has queued its message.
-            self._writer = loop.create_task(self._write_queued(), name="assignment-writer")
-        try:
-            async with asyncio.timeout(self._timeout):
-                await done
-        except _BROKER_ERRORS as exc:
-            raise TransientError(f"broker: {type(exc).__name__}: {exc}") from exc
+        [failure] = await self.publish_assignments([(pool_id, ticket_id, body)])
+        if failure is not None:
+            raise failure
 
     async def publish_assignments(
         self, items: Sequence[tuple[str, str, bytes]]
@@ -138,9 +129,16 @@ class AmqpPublisher:
             return []
         self._queued += outs
         if self._writer is None:
+            # Started now, it runs once every publisher of this turn of the loop (a batch,
+            # or single publications gathered) has queued its messages.
             self._writer = loop.create_task(self._write_queued(), name="assignment-writer")
         futures = [out.done for out in outs]
-        _, late = await asyncio.wait(futures, timeout=self._timeout)
+        try:
+            _, late = await asyncio.wait(futures, timeout=self._timeout)
+        except asyncio.CancelledError:
+            for future in futures:
+                future.cancel()  # not written yet: the writer skips them
+            raise
         results: list[BaseException | None] = []
         for future in futures:
             if future in late or future.cancelled():
